@@ -1,1 +1,26 @@
-"""nnqa."""
+"""nnqa: a study companion for neural networks that answers by quoting your flashcards.
+
+`import nnqa` is light: the model, FAISS, Gradio and the demos load only when first used.
+
+>>> from nnqa import ask                               # doctest: +SKIP
+>>> print(ask("what causes vanishing gradients"))      # doctest: +SKIP
+"""
+
+from .answer import Answer, Hit
+from .cards import Card, DeckError, Section
+from .settings import Settings
+from .tutor import Tutor, ask, default_tutor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Answer",
+    "Card",
+    "DeckError",
+    "Hit",
+    "Section",
+    "Settings",
+    "Tutor",
+    "ask",
+    "default_tutor",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from nnqa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""The `nnqa` command line: each command parses, calls the Python API and prints.
+
+Plain text by default, JSON with `--json`. User mistakes (a bad deck, an unknown card, a
+parameter out of bounds) print one line to stderr and exit with status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+__all__ = ["main"]
+
+
+def _tutor(args):
+    from .tutor import Tutor
+
+    return Tutor(knowledge=args.knowledge, index=args.index, model=args.model)
+
+
+def _print(obj, as_json: bool) -> None:
+    if as_json:
+        data = obj.to_dict() if hasattr(obj, "to_dict") else obj
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(obj)
+
+
+def cmd_ask(args) -> int:
+    question = " ".join(args.question) if args.question else sys.stdin.read()
+    answer = _tutor(args).ask(question, k=args.k, deck=args.deck)
+    _print(answer, args.json)
+    return 0
+
+
+def cmd_index(args) -> int:
+    tutor = _tutor(args)
+    t0 = time.perf_counter()
+    status = tutor.rebuild(force=args.force)
+    result = {
+        "rebuilt": status.rebuilt,
+        "reason": status.reason,
+        "cards": len(tutor.cards),
+        "rows": status.rows,
+        "embedded": status.embedded,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "index": str(tutor.settings.index),
+        "model": tutor.embedder.model_id,
+    }
+    if args.json:
+        _print(result, True)
+    else:
+        print(
+            f"{status}; {len(tutor.cards)} cards from {tutor.settings.knowledge}/ "
+            f"-> {tutor.settings.index}/ in {result['seconds']:.2f} s"
+        )
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import retrieval_report
+
+    tutor = _tutor(args)
+    report = retrieval_report(tutor, args.questions)
+    reports = {"retrieval": report}
+    for name, loader in _EXTRA_EVALS.items():
+        try:
+            reports[name] = loader(tutor, args)
+        except FileNotFoundError:
+            continue
+    if args.json:
+        _print({k: v.to_dict() for k, v in reports.items()}, True)
+    else:
+        for name, rep in reports.items():
+            print(f"== {name} ==\n{rep}\n")
+    return 0
+
+
+# Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
+_EXTRA_EVALS: dict = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nnqa",
+        description="A study companion for neural networks that answers by quoting your flashcards.",
+    )
+    p.add_argument("--knowledge", help="folder of decks (default ./knowledge, NNQA_KNOWLEDGE)")
+    p.add_argument("--index", help="index folder (default ./index, NNQA_INDEX)")
+    p.add_argument("--model", help="sentence-transformers model name or folder (NNQA_MODEL)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("ask", help="answer a question by quoting the best card")
+    a.add_argument("question", nargs="*", help="the question (read from stdin when absent)")
+    a.add_argument("-k", type=int, default=4, help="how many cards to show (default 4)")
+    a.add_argument("--deck", help="only this deck")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.set_defaults(func=cmd_ask)
+
+    i = sub.add_parser("index", help="rebuild the index, reusing unchanged vectors")
+    i.add_argument("--force", action="store_true", default=True, help=argparse.SUPPRESS)
+    i.add_argument("--json", action="store_true", help="print JSON")
+    i.set_defaults(func=cmd_index)
+
+    e = sub.add_parser("eval", help="measure answers against the labelled sets in tests/data")
+    e.add_argument("--questions", default="tests/data/questions.jsonl")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .cards import DeckError
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DeckError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"nnqa: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

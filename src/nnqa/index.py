@@ -1,0 +1,313 @@
+"""The vector index: every card's front, whole answer and sections as rows of a FAISS index.
+
+Owns what is embedded for each card (`rows_for`), the files under `index/` (the FAISS
+index, the row metadata and a versioned JSON manifest), checking them against the deck
+and the model, and rebuilding them atomically, reusing vectors whose text is unchanged.
+Row *i* of `rows.json` is FAISS id *i*. Leaves out: scoring and quoting (see `retrieval`).
+
+Files, all written to a temporary name and renamed into place, the manifest last:
+    index/vectors.faiss   FAISS index over unit vectors (inner product = cosine)
+    index/rows.json       [{"card": id, "kind": "front"|"card"|"section", "section": i, "hash": h}]
+    index/manifest.json   {"format": 1, "model": ..., "dim": ..., "content_hash": ..., ...}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cards import PARSER_VERSION, Card
+
+__all__ = ["Row", "CardIndex", "rows_for", "content_hash", "load_or_build", "IndexStatus"]
+
+FORMAT_VERSION = 1
+log = logging.getLogger("nnqa.index")
+
+# Past this many rows an exact (flat) search gives way to HNSW; below it, flat is both
+# exact and fast enough (see benchmarks/bench_scale.py for the numbers behind it).
+APPROX_ABOVE_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One vector of the index: which card, which part of it, and the text embedded."""
+
+    card: str  # card id
+    kind: str  # "front" | "card" | "section"
+    section: int  # index into card.sections; -1 for front and card rows
+    text: str
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def rows_for(card: Card) -> list[Row]:
+    """The rows embedded for one card: its front, its whole answer, and each section.
+
+    A one-section card gets no separate section row (it would repeat the whole answer).
+
+    >>> from nnqa.cards import parse_text_deck
+    >>> c = parse_text_deck("D\\nWhat is ReLU?\\nmax(0, x)\\n", "d.txt")[0]
+    >>> [(r.kind, r.text) for r in rows_for(c)]
+    [('front', 'What is ReLU?'), ('card', 'What is ReLU? max(0, x)')]
+    """
+    rows = [
+        Row(card.id, "front", -1, card.front),
+        Row(card.id, "card", -1, f"{card.front} {card.plain_back}"),
+    ]
+    if len(card.sections) > 1:
+        for i, s in enumerate(card.sections):
+            label = f"{card.front}: {s.heading}" if s.heading else card.front
+            rows.append(Row(card.id, "section", i, f"{label}. {s.plain}"))
+    points = [(i, p) for i, s in enumerate(card.sections) for p in key_points(s)]
+    if len(points) > 1:
+        for i, p in points:
+            rows.append(Row(card.id, "point", i, p))
+    return rows
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def key_points(section) -> list[str]:
+    """A section's key points: each bullet or sentence with 4+ words, bullet marks dropped.
+
+    Short bullets ("Effects:", "Poor Performance") are labels, not points, and are skipped.
+    """
+    out = []
+    for line in section.lines:
+        text = re.sub(r"^\s*[-*•]\s+", "", line).strip()
+        for sent in _SENTENCE.split(text):
+            if len(sent.split()) >= 4:
+                out.append(sent.strip())
+    return out
+
+
+def content_hash(rows: list[Row], model_id: str) -> str:
+    """A hash of everything the vectors depend on: the rows' texts, ids and the model."""
+    h = hashlib.sha256(f"nnqa-index:{FORMAT_VERSION}:{PARSER_VERSION}:{model_id}\n".encode())
+    for r in rows:
+        h.update(f"{r.card}\x1f{r.kind}\x1f{r.section}\x1f{r.text}\n".encode())
+    return h.hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the index is not secret
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class IndexStatus:
+    """What loading found: whether it rebuilt, why, and how much it embedded."""
+
+    rebuilt: bool
+    reason: str
+    rows: int
+    embedded: int  # rows embedded in this build (the rest reused cached vectors)
+    seconds: float
+
+    def __str__(self) -> str:
+        if not self.rebuilt:
+            return f"index up to date ({self.rows} rows)"
+        return (
+            f"index rebuilt ({self.reason}): {self.rows} rows, {self.embedded} embedded, "
+            f"{self.rows - self.embedded} reused, {self.seconds:.2f} s"
+        )
+
+
+class CardIndex:
+    """A FAISS index with its rows; `search` takes unit query vectors.
+
+    `vectors` keeps a copy of the row vectors (n, dim) for exact re-scoring and reuse.
+    """
+
+    def __init__(self, faiss_index, rows: list[dict], manifest: dict):
+        self.faiss = faiss_index
+        self.rows = rows
+        self.manifest = manifest
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows for each query: (scores (q, k), row ids (q, k)); ids are -1 past the end."""
+        k = max(1, min(k, len(self.rows)))
+        return self.faiss.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def vectors(self) -> np.ndarray:
+        """All row vectors, shape (n, dim); for reuse in rebuilds and brute-force checks."""
+        return (
+            self.faiss.reconstruct_n(0, self.faiss.ntotal)
+            if self.faiss.ntotal
+            else (np.zeros((0, self.dim), dtype=np.float32))
+        )
+
+
+def _make_faiss(vectors: np.ndarray):
+    import faiss
+
+    n, dim = vectors.shape
+    if n > APPROX_ABOVE_ROWS:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if n:
+        index.add(vectors)
+    return index
+
+
+def _read(folder: Path) -> tuple[dict, list[dict], object]:
+    """Read and verify the three files; raises ValueError saying what is wrong."""
+    import faiss
+
+    mpath = folder / "manifest.json"
+    if not mpath.exists():
+        raise ValueError("no index yet")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"unreadable manifest ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise ValueError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
+    for name, sha in manifest.get("files", {}).items():
+        p = folder / name
+        if not p.exists() or _file_sha(p) != sha:
+            raise ValueError(f"{name} is missing or does not match the manifest")
+    rows = json.loads((folder / "rows.json").read_text())
+    index = faiss.read_index(str(folder / "vectors.faiss"))
+    if index.ntotal != len(rows) or index.d != manifest.get("dim"):
+        raise ValueError("vector count or dimension does not match the rows")
+    return manifest, rows, index
+
+
+def load_or_build(
+    cards: list[Card],
+    folder: str | Path,
+    model_id: str,
+    encode: Callable[[list[str]], np.ndarray],
+    force: bool = False,
+    decks: list[dict] | None = None,
+    progress: bool = False,
+) -> tuple[CardIndex, IndexStatus]:
+    """Load the index in `folder` if it matches `cards` and `model_id`, else rebuild it.
+
+    Args:
+        cards: the parsed cards; their rows define what must be in the index.
+        folder: the index folder (created if missing).
+        model_id: recorded in the manifest; another model's index is rebuilt.
+        encode: texts -> unit vectors (n, dim); called only for rows not already embedded.
+        force: rebuild even when up to date (vectors of unchanged rows are still reused).
+        decks: per-deck facts recorded in the manifest (source, deck, cards, sha256).
+    Returns:
+        The index and what happened (`IndexStatus`).
+    Raises:
+        OSError: the folder cannot be written.
+    """
+    folder = Path(folder)
+    t0 = time.perf_counter()
+    rows = [r for c in cards for r in rows_for(c)]
+    want = content_hash(rows, model_id)
+
+    old = None
+    try:
+        manifest, meta, index = _read(folder)
+        old = (manifest, meta, index)
+        if manifest.get("model") != model_id:
+            reason = f"built with model {manifest.get('model')!r}, now {model_id!r}"
+        elif manifest.get("content_hash") != want:
+            reason = "the decks changed"
+        elif force:
+            reason = "asked to rebuild"
+        else:
+            ci = CardIndex(index, meta, manifest)
+            return ci, IndexStatus(False, "up to date", len(meta), 0, time.perf_counter() - t0)
+    except Exception as e:  # a damaged index of any kind is rebuilt, never served
+        reason = str(e) or type(e).__name__
+
+    # Reuse vectors of rows whose text is unchanged (same model and dimension only).
+    cache: dict[str, np.ndarray] = {}
+    if old is not None and old[0].get("model") == model_id:
+        vecs = old[2].reconstruct_n(0, old[2].ntotal) if old[2].ntotal else []
+        cache = {m["hash"]: v for m, v in zip(old[1], vecs, strict=False)}
+    todo = sorted({r.text for r in rows if r.hash not in cache})
+    if todo:
+        for text, vec in zip(todo, encode(todo), strict=True):
+            cache[text_hash(text)] = vec
+    dims = {v.shape[0] for v in cache.values()}
+    if rows and len(dims) != 1:
+        raise ValueError(f"embedding dimensions disagree: {sorted(dims)}")
+    dim = dims.pop() if rows else 0
+    vectors = (
+        np.stack([cache[r.hash] for r in rows]).astype(np.float32)
+        if rows
+        else (np.zeros((0, dim), dtype=np.float32))
+    )
+    ci = write(folder, rows, vectors, model_id, want, decks or [])
+    status = IndexStatus(True, reason, len(rows), len(todo), time.perf_counter() - t0)
+    log.warning("nnqa: %s", status)
+    return ci, status
+
+
+def write(
+    folder: Path, rows: list[Row], vectors: np.ndarray, model_id: str, chash: str, decks: list
+) -> CardIndex:
+    """Write the index files atomically (each to a temp name, renamed; manifest last)."""
+    import faiss
+
+    folder.mkdir(parents=True, exist_ok=True)
+    index = _make_faiss(vectors)
+    meta = [{"card": r.card, "kind": r.kind, "section": r.section, "hash": r.hash} for r in rows]
+    rows_bytes = json.dumps(meta, indent=0).encode()
+    faiss_bytes = faiss.serialize_index(index).tobytes()
+    _atomic_write(folder / "vectors.faiss", faiss_bytes)
+    _atomic_write(folder / "rows.json", rows_bytes)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": model_id,
+        "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+        "content_hash": chash,
+        "rows": len(rows),
+        "index_type": type(index).__name__,
+        "decks": decks,
+        "files": {
+            "vectors.faiss": hashlib.sha256(faiss_bytes).hexdigest(),
+            "rows.json": hashlib.sha256(rows_bytes).hexdigest(),
+        },
+    }
+    _atomic_write(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    return CardIndex(index, meta, manifest)

@@ -1,0 +1,204 @@
+"""Queries: clean what a learner typed, fix typos against the deck's words, expand acronyms.
+
+Owns the text-only steps before a question is embedded: cutting it to what the model
+reads, dropping control characters, correcting misspelt words to the nearest word the
+decks use ("vanishng gradiants" -> "vanishing gradients"), expanding abbreviations (from
+the decks' own "Long Name (ABBR)" and a small glossary), and spotting greetings.
+Leaves out: embedding and scoring (see `retrieval`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+__all__ = ["clean", "Vocabulary", "is_small_talk"]
+
+# Abbreviations a student types that the deck spells out (or never names at all).
+GLOSSARY = {
+    "nn": "neural network",
+    "nns": "neural networks",
+    "ann": "artificial neural network",
+    "dnn": "deep neural network",
+    "ml": "machine learning",
+    "dl": "deep learning",
+    "mse": "mean squared error",
+    "sgd": "stochastic gradient descent",
+    "gd": "gradient descent",
+    "bn": "batch normalization",
+    "batchnorm": "batch normalization",
+    "mlp": "multilayer perceptron feedforward neural network",
+    "ffn": "feedforward neural network",
+    "fnn": "feedforward neural network",
+    "backprop": "backpropagation",
+    "bp": "backpropagation",
+    "convnet": "convolutional neural network",
+    "ce": "cross entropy",
+    "lr": "learning rate",
+    "tanh": "hyperbolic tangent",
+    "gelu": "gaussian error linear unit",
+    "gru": "gated recurrent unit recurrent neural network",
+}
+
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def clean(text: str, max_chars: int = 2000) -> str:
+    """Cut to `max_chars`, turn control and unprintable characters into spaces, squeeze space.
+
+    >>> clean("what\\x00is\\tReLU\\ud800 ?")
+    'what is ReLU ?'
+    """
+    text = text[:max_chars]
+    out = [" " if unicodedata.category(ch) in _CONTROL else ch for ch in text]
+    return " ".join("".join(out).split())
+
+
+_ACRONYM_DEF = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,5})\((?P<abbr>[A-Za-z]{2,6})\)")
+
+
+def acronyms_in(text: str) -> dict[str, str]:
+    """Find "Long Short-Term Memory (LSTM)" style definitions: {'lstm': 'long short-term memory'}.
+
+    >>> acronyms_in("Rectified Linear Unit (ReLU) is an activation function")
+    {'relu': 'rectified linear unit'}
+    """
+    found = {}
+    for m in _ACRONYM_DEF.finditer(text):
+        abbr = m.group("abbr")
+        words = m.group(1).split()
+        letters = [c for c in abbr if c.isupper()] or list(abbr.upper())
+        # take as many trailing words as the acronym has capitals (hyphens split words)
+        parts, taken = [], 0
+        for w in reversed(words):
+            pieces = w.split("-")
+            parts.insert(0, w)
+            taken += len(pieces)
+            if taken >= len(letters):
+                break
+        initials = "".join(p[0] for w in parts for p in w.split("-") if p).lower()
+        if initials.startswith(abbr.lower()[0]):
+            found[abbr.lower()] = " ".join(parts).lower()
+    return found
+
+
+class Vocabulary:
+    """The decks' own words, for typo correction and acronym expansion."""
+
+    def __init__(self, texts: Iterable[str], known: Iterable[str] = ()):
+        words: set[str] = set()
+        bigrams: set[tuple[str, str]] = set()
+        acronyms: dict[str, str] = {}
+        for t in texts:
+            ws = [w.lower() for w in _WORD.findall(t)]
+            words.update(ws)
+            bigrams.update(zip(ws, ws[1:], strict=False))
+            acronyms.update(acronyms_in(t))
+        self.bigrams = bigrams
+        self.words = words
+        self.long_words = sorted(w for w in words if len(w) >= 5)
+        # Real words (the model's whole-word vocabulary) are never "corrected": "turning"
+        # must not become "training".
+        self.known = {w for w in known if w.isalpha()}
+        self.acronyms = {**GLOSSARY, **acronyms}
+        self._fixes: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        """The deck word nearest to a misspelt word, or the word itself.
+
+        Only words of 5+ letters that the decks do not use are corrected, and only to a
+        word at least 80% similar, so ordinary words ("forest", "joke") stay as typed.
+        """
+        low = word.lower()
+        if len(low) < 5 or low in self.words or low in self.acronyms or low in self.known:
+            return word
+        if low not in self._fixes:
+            best = difflib.get_close_matches(low, self.long_words, n=1, cutoff=0.8)
+            self._fixes[low] = best[0] if best else word
+            if len(self._fixes) > 50_000:  # bound the memo on a public server
+                self._fixes.clear()
+        return self._fixes.get(low, word)
+
+    def correct_in_context(self, prev: str, word: str, nxt: str) -> str:
+        """Fix a real word used for a deck word ("gradient decent" -> "gradient descent").
+
+        Only when the corrected word forms a phrase the decks use with a neighbour.
+        """
+        low = word.lower()
+        if len(low) < 4 or low in self.words:
+            return word
+        for cand in difflib.get_close_matches(low, self.long_words, n=3, cutoff=0.8):
+            if (prev.lower(), cand) in self.bigrams or (cand, nxt.lower()) in self.bigrams:
+                return cand
+        return word
+
+    def rewrite(self, question: str) -> str:
+        """Correct typos and add the long form after each known abbreviation.
+
+        >>> Vocabulary(["vanishing gradients"]).rewrite("vanishng gradiants in an nn")
+        'vanishing gradients in an nn (neural network)'
+        """
+        out = []
+        toks = question.split()
+        bare = [t.strip("?!.,;:()\"'") for t in toks]
+        for i, token in enumerate(toks):
+            m = _WORD.fullmatch(bare[i])
+            if not m:
+                out.append(token)
+                continue
+            word = m.group(0)
+            fixed = self.correct(word)
+            if fixed == word:
+                prev = self.correct(bare[i - 1]) if i else ""
+                nxt = self.correct(bare[i + 1]) if i + 1 < len(bare) else ""
+                fixed = self.correct_in_context(prev, word, nxt)
+            token = token.replace(word, fixed) if fixed != word else token
+            long = self.acronyms.get(fixed.lower())
+            out.append(f"{token} ({long})" if long and long != fixed.lower() else token)
+        return " ".join(out)
+
+
+_SMALL_TALK = re.compile(
+    r"^(hi|hello|hey|hiya|yo|howdy|good (morning|afternoon|evening)|thanks?( you)?|thank you"
+    r"|thx|ty|cheers|bye|goodbye|ok(ay)?|cool|great|nice|help|/help|\?+|who are you"
+    r"|what can you do|what do you do|how do(es)? (this|it) work|how are you)"
+    r"( there| nnqa| so much| very much)?[\s!.?]*$",
+    re.IGNORECASE,
+)
+
+
+def is_small_talk(text: str) -> bool:
+    """Greetings, thanks and requests for help: answered with the guide, not a card.
+
+    >>> is_small_talk("Hello!"), is_small_talk("what is relu")
+    (True, False)
+    """
+    return bool(_SMALL_TALK.match(text.strip()))
+
+
+# What part of a topic a question asks about. Matched on the question and on section
+# headings alike, so a deck's "Causes", "What causes them?" or "Why it happens" all meet
+# "why do gradients vanish". Order matters: the first aspect that matches wins.
+ASPECTS = {
+    "fix": r"\b(fix\w*|solv\w*|solution\w*|prevent\w*|avoid\w*|mitigat\w*|remed\w*|overcom\w*"
+    r"|deal with|get rid|cure\w*|counter\w*|address\w*|handl\w*|tackl\w*|stop (it|them|this))\b",
+    "cause": r"\b(caus\w*|why|reasons?|origins?|lead to|leads to|source of|due to)\b",
+    "effect": r"\b(effects?|consequen\w*|impacts?|symptoms?|results? in|what happens when)\b",
+    "steps": r"\b(steps?|stages?|process|procedure|phases?|walk me through|step by step)\b",
+}
+_ASPECT_RES = {k: re.compile(v, re.IGNORECASE) for k, v in ASPECTS.items()}
+
+
+def aspect_of(text: str) -> str | None:
+    """Which aspect a question or heading is about: 'fix', 'cause', 'effect', 'steps' or None.
+
+    >>> aspect_of("how do I fix vanishing gradients"), aspect_of("What causes them?")
+    ('fix', 'cause')
+    """
+    for name, rx in _ASPECT_RES.items():
+        if rx.search(text):
+            return name
+    return None

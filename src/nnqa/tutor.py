@@ -1,0 +1,273 @@
+"""The tutor: decks + model + index behind `ask()`, and the lazily created default tutor.
+
+Owns putting the pieces together: parse the decks, load or rebuild the index, encode a
+question, rank cards, pick the section to quote, and decide when to abstain. Thread-safe:
+one `Tutor` serves many concurrent `ask()` calls (the model and index are read-only).
+Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from .answer import GUIDE, Answer, Hit
+from .cards import Card, deck_files, load_decks
+from .embeddings import Embedder
+from .query import Vocabulary, aspect_of, clean, is_small_talk
+from .retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, rank_cards
+from .settings import Settings
+
+__all__ = ["Tutor", "default_tutor", "ask"]
+
+
+class Tutor:
+    """Answers questions by quoting the cards of every deck in a knowledge folder.
+
+    Args:
+        knowledge: folder of deck files (default `./knowledge`, or NNQA_KNOWLEDGE).
+        index: folder for the FAISS index (default `./index`, or NNQA_INDEX).
+        model: sentence-transformers name or folder (default: the bundled MiniLM).
+    Raises:
+        FileNotFoundError: the knowledge folder does not exist.
+        DeckError: a deck file is malformed (the message names the file and line).
+
+    >>> t = Tutor()                                          # doctest: +SKIP
+    >>> t.ask("what causes vanishing gradients").hits[0].card.front   # doctest: +SKIP
+    'Vanishing Gradient'
+    """
+
+    def __init__(
+        self,
+        knowledge: str | Path | None = None,
+        index: str | Path | None = None,
+        model: str | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+    ):
+        given = {"knowledge": knowledge, "index": index}
+        paths = {k: Path(v) for k, v in given.items() if v is not None}
+        extra = {"model": model} if model is not None else {}
+        self.settings = replace(settings or Settings.from_env(), **paths, **extra)
+        self.cards: list[Card] = load_decks(self.settings.knowledge)
+        self._by_id = {c.id: i for i, c in enumerate(self.cards)}
+        self.embedder = embedder or Embedder(self.settings.model, threads=self.settings.threads)
+        self.vocab = Vocabulary(
+            [c.front for c in self.cards] + [c.back for c in self.cards],
+            _model_words(self.embedder),
+        )
+        self._lexical = None
+        self._index = None
+        self.index_status = None
+        self._lock = threading.Lock()
+
+    # -- the index -------------------------------------------------------------------
+    @property
+    def index(self):
+        """The FAISS index over the cards, loaded (or rebuilt if stale) on first use."""
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index, self.index_status = self._load_index()
+        return self._index
+
+    def _decks_manifest(self) -> list[dict]:
+        import hashlib
+
+        out = []
+        for p in deck_files(self.settings.knowledge):
+            cards = [c for c in self.cards if c.source.endswith("/" + p.name)]
+            out.append(
+                {
+                    "source": f"{self.settings.knowledge.name}/{p.name}",
+                    "deck": cards[0].deck if cards else "",
+                    "cards": len(cards),
+                    "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                }
+            )
+        return out
+
+    def _load_index(self, force: bool = False):
+        from .index import load_or_build
+
+        return load_or_build(
+            self.cards,
+            self.settings.index,
+            self.embedder.model_id,
+            self.embedder.encode,
+            force=force,
+            decks=self._decks_manifest(),
+        )
+
+    def rebuild(self, force: bool = True):
+        """Rebuild the index now (vectors of unchanged text are reused); returns IndexStatus."""
+        with self._lock:
+            self._index, self.index_status = self._load_index(force=force)
+        return self.index_status
+
+    # -- cards -----------------------------------------------------------------------
+    @property
+    def decks(self) -> list[str]:
+        return list(dict.fromkeys(c.deck for c in self.cards))
+
+    def card(self, key: str) -> Card:
+        """Find a card by id, or by its front: exact, case-insensitive, or close enough.
+
+        Raises:
+            TypeError: key is not a string.
+            KeyError: no card matches unambiguously; the message lists the closest fronts.
+        """
+        if not isinstance(key, str):
+            raise TypeError(
+                f"a card is named by its front or id (a string), got {type(key).__name__}"
+            )
+        if key in self._by_id:
+            return self.cards[self._by_id[key]]
+        norm = " ".join(key.lower().split()).rstrip("?").strip()
+        fronts = {" ".join(c.front.lower().split()).rstrip("?").strip(): c for c in self.cards}
+        if norm in fronts:
+            return fronts[norm]
+        close = difflib.get_close_matches(norm, list(fronts), n=3, cutoff=0.0)
+        scores = [difflib.SequenceMatcher(None, norm, f).ratio() for f in close]
+        if scores and scores[0] >= 0.85 and (len(scores) == 1 or scores[0] - scores[1] >= 0.1):
+            return fronts[close[0]]
+        names = "; ".join(repr(fronts[f].front) for f in close)
+        raise KeyError(f"no card {key!r}; closest fronts: {names}")
+
+    def examples(self, n: int = 3) -> tuple[str, ...]:
+        """Example questions from the deck: its shortest question-like fronts."""
+        qs = [c.front for c in self.cards if c.front.endswith("?")] or [c.front for c in self.cards]
+        return tuple(sorted(qs, key=len)[:n])
+
+    # -- asking ----------------------------------------------------------------------
+    @property
+    def lexical(self):
+        """The BM25 index over the cards, built on first use."""
+        if self._lexical is None:
+            from .lexical import Lexical
+
+            with self._lock:
+                if self._lexical is None:
+                    self._lexical = Lexical([f"{c.front} {c.plain_back}" for c in self.cards])
+        return self._lexical
+
+    def rank(self, text: str, k: int = 4, card_pos: dict[str, int] | None = None):
+        """Every card hit for a cleaned question, best first (`CardScore`s), no cut-offs.
+
+        Dense scores over fronts, answers, sections and key points, plus a BM25 share;
+        the section quoted follows the question's aspect (cause, fix, effect, steps)
+        when the card has a section on it.
+        """
+        query = self.vocab.rewrite(text)
+        qvec = self.embedder.encode([query])  # (1, dim)
+        index = self.index
+        n_rows = len(index)
+        depth = n_rows if n_rows <= 4096 else max(256, 32 * k)
+        scores, ids = index.search(qvec, depth)
+        ranked = rank_cards(
+            scores[0], ids[0], index.rows, card_pos or self._by_id, self.lexical.scores(query)
+        )
+        aspect = aspect_of(text)
+        if aspect is None:
+            return ranked
+        out = []
+        for cs in ranked:
+            secs = self.cards[cs.card].sections
+            match = [i for i, s in enumerate(secs) if i > 0 and aspect_of(s.heading) == aspect]
+            out.append(CardScore(cs.card, cs.score, match[0]) if match else cs)
+        return out
+
+    def ask(self, question: str, k: int = 4, deck: str | None = None) -> Answer:
+        """Answer a question by quoting the best-matching card, or abstain.
+
+        Args:
+            question: what the learner typed; cut to `settings.max_question_chars`.
+            k: how many cards to return (the quoted one plus related ones).
+            deck: restrict to the cards of one deck (by deck name).
+        Returns:
+            An `Answer`; `abstained` is True when no card is relevant enough.
+        Raises:
+            TypeError: question is not a string.
+            ValueError: k is not a positive integer, or the deck is unknown.
+        """
+        if not isinstance(question, str):
+            raise TypeError(f"ask() takes the question as a string, got {type(question).__name__}")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        text = clean(question, self.settings.max_question_chars)
+        if not text or is_small_talk(text):
+            return Answer(question, (), True, GUIDE, self.examples())
+
+        if deck is not None and deck not in self.decks:
+            raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
+        card_pos = (
+            self._by_id
+            if deck is None
+            else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
+        )
+        ranked = self.rank(text, k, card_pos)
+        if not ranked:
+            return Answer(question, (), True, "The deck has no cards to answer from.")
+
+        hits = []
+        top = ranked[0].score
+        abstained = top < ABSTAIN_BELOW
+        for r, cs in enumerate(ranked[: (3 if abstained else k)]):
+            if (
+                r > 0
+                and not abstained
+                and (cs.score < RELATED_MIN or top - cs.score > RELATED_MARGIN)
+            ):
+                break
+            card = self.cards[cs.card]
+            score = min(1.0, max(0.0, cs.score))  # dense cosine plus the lexical share, in [0, 1]
+            hits.append(Hit(card, score, card.sections[cs.section], rank=r + 1))
+        if abstained:
+            msg = (
+                "The deck has no card on that. The closest cards are below; ask about one of them."
+            )
+            return Answer(question, tuple(hits), True, msg)
+        return Answer(question, tuple(hits), False, demos=_demos_for(hits[0].card.front))
+
+
+def _model_words(embedder: Embedder) -> list[str]:
+    """Whole words of the model's tokenizer vocabulary (real words are never 'corrected')."""
+    vocab = Path(embedder.load_from) / "vocab.txt"
+    try:
+        return [w for w in vocab.read_text(encoding="utf-8").split() if not w.startswith("##")]
+    except OSError:
+        return []
+
+
+def _demos_for(front: str) -> tuple[str, ...]:
+    try:
+        from .demos import demos_for_card
+    except ImportError:  # demos not installed in this build
+        return ()
+    return tuple(demos_for_card(front))
+
+
+_default: Tutor | None = None
+_default_lock = threading.Lock()
+
+
+def default_tutor() -> Tutor:
+    """The tutor over ./knowledge and ./index (or NNQA_* settings), created once."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Tutor()
+    return _default
+
+
+def ask(question: str, k: int = 4, deck: str | None = None) -> Answer:
+    """Answer a question from the default tutor's decks; see `Tutor.ask`.
+
+    >>> a = ask("what causes vanishing gradients")      # doctest: +SKIP
+    >>> a.hits[0].card.front, a.hits[0].section.heading  # doctest: +SKIP
+    ('Vanishing Gradient', 'What causes them?')
+    """
+    return default_tutor().ask(question, k=k, deck=deck)

@@ -1,0 +1,69 @@
+"""The command line, driven as a user would: arguments, stdin, --json, and mistakes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nnqa(*args, stdin=None, cwd=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NNQA_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "nnqa", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_ask_prints_the_quote_and_json(workdir):
+    base = ["--knowledge", str(workdir / "knowledge"), "--index", str(workdir / "index")]
+    r = nnqa(*base, "ask", "what", "causes", "vanishing", "gradients")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Vanishing Gradient — What causes them?")
+    assert "knowledge/neural_networks.txt:4" in r.stdout
+    r = nnqa(*base, "ask", "--json", "-k", "2", stdin="what is dropout")
+    d = json.loads(r.stdout)
+    assert d["hits"][0]["front"] == "What is dropout in neural networks?" and len(d["hits"]) <= 2
+
+
+def test_light_import():
+    code = (
+        "import sys, nnqa; heavy = [m for m in ('torch', 'gradio', 'sentence_transformers', "
+        "'faiss', 'matplotlib', 'nnqa.demos') if m in sys.modules]; print(heavy)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path):
+    r = nnqa("--knowledge", str(tmp_path / "missing"), "ask", "relu")
+    assert (
+        r.returncode == 2 and r.stderr.strip() == f"nnqa: no knowledge folder at {tmp_path}/missing"
+    )
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "bad.md").write_text("text before\n## Q\nA\n")
+    r = nnqa("--knowledge", str(tmp_path / "k"), "--index", str(tmp_path / "i"), "ask", "relu")
+    assert r.returncode == 2 and "k/bad.md:1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_index_command_reports_what_it_embedded(workdir, tmp_path):
+    import shutil
+
+    shutil.copytree(workdir / "index", tmp_path / "index")
+    r = nnqa(
+        "--knowledge",
+        str(workdir / "knowledge"),
+        "--index",
+        str(tmp_path / "index"),
+        "index",
+        "--json",
+    )
+    d = json.loads(r.stdout)
+    assert d["cards"] == 15 and d["embedded"] == 0 and d["rows"] > 15
