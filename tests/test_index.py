@@ -2,7 +2,6 @@
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +63,7 @@ def _small(tmp_path, embedder):
     """A small deck with a built index, so damage tests rebuild in a fraction of a second."""
     (tmp_path / "knowledge").mkdir()
     (tmp_path / "knowledge" / "small.md").write_text(SMALL_DECK)
-    Tutor(knowledge=tmp_path / "knowledge", index=tmp_path / "index", embedder=embedder).index
+    Tutor(knowledge=tmp_path / "knowledge", index=tmp_path / "index", embedder=embedder).rebuild()
     return tmp_path
 
 
