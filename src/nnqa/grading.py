@@ -100,7 +100,7 @@ class Grade:
         if self.covered:
             lines.append("What you got right:")
             lines += [f"  + {p}" for p in self.covered]
-        if self.missed:
+        if self.missed and self.covered:  # with nothing covered, the answer below says it all
             lines.append("What you missed:")
             lines += [f"  - {p}" for p in self.missed]
         lines.append("The answer:" if not self.where else f"The card's answer ({self.where}):")
@@ -151,6 +151,9 @@ def _names_kind(phrase: str) -> bool:
 def _phrases(sentence: str) -> list[str]:
     """A definition sentence cut at its clause joints; tiny pieces stay with the one before."""
     out: list[str] = []
+    sentence = re.sub(
+        r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
+    )
     for piece in _PHRASE.split(sentence):
         piece = piece.strip(" ,")
         if piece.endswith(")") and piece.count(")") > piece.count("("):
@@ -248,7 +251,104 @@ _NON_ANSWER = re.compile(
     re.IGNORECASE,
 )
 _STOP = frozenset(
-    ["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "as", "it", "its", "it's", "this", "that", "these", "those", "what", "which", "who", "whom", "how", "why", "when", "where", "do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "i", "you", "we", "they", "he", "she", "them", "me", "my", "your", "our", "their", "explain", "describe", "define", "tell", "about", "in", "detail", "definition", "mean", "means", "meaning", "called", "like", "there", "here", "than", "then", "so", "such", "also", "very", "just", "really", "some", "any", "kind", "type", "sort", "thing", "things", "one", "used", "use", "uses", "using"]
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "it",
+        "its",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "why",
+        "when",
+        "where",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "you",
+        "we",
+        "they",
+        "he",
+        "she",
+        "them",
+        "me",
+        "my",
+        "your",
+        "our",
+        "their",
+        "explain",
+        "describe",
+        "define",
+        "tell",
+        "about",
+        "in",
+        "detail",
+        "definition",
+        "mean",
+        "means",
+        "meaning",
+        "called",
+        "like",
+        "there",
+        "here",
+        "than",
+        "then",
+        "so",
+        "such",
+        "also",
+        "very",
+        "just",
+        "really",
+        "some",
+        "any",
+        "kind",
+        "type",
+        "sort",
+        "thing",
+        "things",
+        "one",
+        "used",
+        "use",
+        "uses",
+        "using",
+    ]
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -358,7 +458,7 @@ class Grader:
         if missing:
             vecs = self.embedder.encode(missing)
             with self._lock:
-                for t, v in zip(missing, vecs):
+                for t, v in zip(missing, vecs, strict=True):
                     self._vectors[_key(t)] = v
         return np.stack([self._vectors[_key(t)] for t in texts])  # (k, dim)
 
@@ -371,7 +471,7 @@ class Grader:
         with self._lock:
             if len(self._answers) > 4096:
                 self._answers.clear()
-            self._answers.update(zip(keys, vecs))
+            self._answers.update(zip(keys, vecs, strict=True))
         return vecs
 
     def points_for(self, reference: str | Card) -> tuple[KeyPoint, ...]:
@@ -421,7 +521,7 @@ class Grader:
         cos = self._point_vectors(texts) @ answer.T  # (k, u)
         coverage = cal.coverage(cos.max(axis=1))  # (k,)
         score = combine(points, coverage)
-        covered = [t for t, c in zip(texts, coverage) if c >= cal.covered_at]
+        covered = [t for t, c in zip(texts, coverage, strict=True) if c >= cal.covered_at]
         notes = []
         if opposite := contradictions(core, typed):
             notes.append("says the opposite of the reference about " + ", ".join(opposite))

@@ -164,7 +164,7 @@ def calibrate(
                 it.verdict == ("incorrect" if notes else cal.verdict(s)) for it, s, notes in scored
             ) / len(scored)
             dist = sum(abs(a - b) for a, b in zip(
-                (floor, full, c_at, p_at), (base.cos_floor, base.cos_full, base.correct_at, base.partial_at)
+                (floor, full, c_at, p_at), (base.cos_floor, base.cos_full, base.correct_at, base.partial_at), strict=True
             ))  # fmt: skip
             if (agree, -dist) > (best[0], best[1]):
                 best = (agree, -dist, cal)

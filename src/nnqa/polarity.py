@@ -32,16 +32,148 @@ class Concept:
 
 
 _CAUSE = frozenset(
-    ["cause", "causes", "causing", "caused", "create", "creates", "lead", "leads", "leading", "get", "gets", "getting", "make", "makes", "making", "have", "has", "having", "with", "add", "adds", "adding", "introduce", "introduces", "introducing", "bring", "brings", "suffer", "suffers", "increase", "increases", "increasing", "raise", "raises", "maximize", "maximise", "maximizes", "maximises", "maximizing", "maximising", "more"]
+    [
+        "cause",
+        "causes",
+        "causing",
+        "caused",
+        "create",
+        "creates",
+        "lead",
+        "leads",
+        "leading",
+        "get",
+        "gets",
+        "getting",
+        "make",
+        "makes",
+        "making",
+        "have",
+        "has",
+        "having",
+        "with",
+        "add",
+        "adds",
+        "adding",
+        "introduce",
+        "introduces",
+        "introducing",
+        "bring",
+        "brings",
+        "suffer",
+        "suffers",
+        "increase",
+        "increases",
+        "increasing",
+        "raise",
+        "raises",
+        "maximize",
+        "maximise",
+        "maximizes",
+        "maximises",
+        "maximizing",
+        "maximising",
+        "more",
+    ]
 )
 _REDUCE = frozenset(
-    ["avoid", "avoids", "avoiding", "prevent", "prevents", "preventing", "without", "reduce", "reduces", "reducing", "decrease", "decreases", "decreasing", "lower", "lowers", "lowering", "minimize", "minimise", "minimizes", "minimises", "minimizing", "minimising", "remove", "removes", "removing", "eliminate", "eliminates", "eliminating", "fix", "fixes", "fixing", "solve", "solves", "solving", "mitigate", "mitigates", "mitigating", "less", "fewer", "smaller", "stop", "stops", "stopping", "fight", "fights", "combat", "combats", "counter"]
+    [
+        "avoid",
+        "avoids",
+        "avoiding",
+        "prevent",
+        "prevents",
+        "preventing",
+        "without",
+        "reduce",
+        "reduces",
+        "reducing",
+        "decrease",
+        "decreases",
+        "decreasing",
+        "lower",
+        "lowers",
+        "lowering",
+        "minimize",
+        "minimise",
+        "minimizes",
+        "minimises",
+        "minimizing",
+        "minimising",
+        "remove",
+        "removes",
+        "removing",
+        "eliminate",
+        "eliminates",
+        "eliminating",
+        "fix",
+        "fixes",
+        "fixing",
+        "solve",
+        "solves",
+        "solving",
+        "mitigate",
+        "mitigates",
+        "mitigating",
+        "less",
+        "fewer",
+        "smaller",
+        "stop",
+        "stops",
+        "stopping",
+        "fight",
+        "fights",
+        "combat",
+        "combats",
+        "counter",
+    ]
 )
 _BIG = frozenset(
-    ["big", "bigger", "huge", "large", "larger", "grow", "grows", "growing", "explode", "explodes", "exploding", "blow", "blows", "blowing", "increase", "increases", "increasing", "massive", "enormous", "high", "higher"]
+    [
+        "big",
+        "bigger",
+        "huge",
+        "large",
+        "larger",
+        "grow",
+        "grows",
+        "growing",
+        "explode",
+        "explodes",
+        "exploding",
+        "blow",
+        "blows",
+        "blowing",
+        "increase",
+        "increases",
+        "increasing",
+        "massive",
+        "enormous",
+        "high",
+        "higher",
+    ]
 )
 _SMALL = frozenset(
-    ["small", "smaller", "tiny", "zero", "vanish", "vanishes", "vanishing", "shrink", "shrinks", "shrinking", "diminish", "diminishes", "diminishing", "decrease", "decreases", "decreasing", "low", "lower"]
+    [
+        "small",
+        "smaller",
+        "tiny",
+        "zero",
+        "vanish",
+        "vanishes",
+        "vanishing",
+        "shrink",
+        "shrinks",
+        "shrinking",
+        "diminish",
+        "diminishes",
+        "diminishing",
+        "decrease",
+        "decreases",
+        "decreasing",
+        "low",
+        "lower",
+    ]
 )
 
 # "forward" as a direction, not a name ("feed forward network", "forward pass")
@@ -80,14 +212,41 @@ CONCEPTS: tuple[Concept, ...] = (
         r"\blong[- ]?term\b",
         _CAUSE
         | frozenset(
-            ["learn", "learns", "capture", "captures", "remember", "remembers", "store", "stores", "handle", "handles"]
+            [
+                "learn",
+                "learns",
+                "capture",
+                "captures",
+                "remember",
+                "remembers",
+                "store",
+                "stores",
+                "handle",
+                "handles",
+            ]
         ),
         _REDUCE | frozenset(["forget", "forgets"]),
     ),
 )
 
 _NEGATION = frozenset(
-    ["not", "no", "never", "nor", "without", "cannot", "cant", "dont", "doesnt", "isnt", "arent", "wont", "didnt", "neither", "none"]
+    [
+        "not",
+        "no",
+        "never",
+        "nor",
+        "without",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "isnt",
+        "arent",
+        "wont",
+        "didnt",
+        "neither",
+        "none",
+    ]
 )
 _CLAUSE = re.compile(r"[.;:!?,()\n]|\b(?:but|whereas|while|which|so|because|and then)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
