@@ -14,13 +14,33 @@ def g(grader, cards, front, typed):
 @pytest.mark.parametrize(
     "front, typed, verdict",
     [
-        ("What is dropout in neural networks?", "its a regularisation thing, you randomly ignore neurons during training", "correct"),
-        ("What is a perceptron?", "simplest neural net, just one layer with a step function", "correct"),
+        (
+            "What is dropout in neural networks?",
+            "its a regularisation thing, you randomly ignore neurons during training",
+            "correct",
+        ),
+        (
+            "What is a perceptron?",
+            "simplest neural net, just one layer with a step function",
+            "correct",
+        ),
         ("What is a long short-term memory (LSTM)?", "a type of rnn", "partial"),
-        ("What is a recurrent neural network (RNN)?", "a network for images that uses convolution filters", "incorrect"),
-        ("Vanishing Gradient", "when training deep nets the gradients get super small as they go back through the layers so the weights barely update and learning stalls", "correct"),
+        (
+            "What is a recurrent neural network (RNN)?",
+            "a network for images that uses convolution filters",
+            "incorrect",
+        ),
+        (
+            "Vanishing Gradient",
+            "when training deep nets the gradients get super small as they go back through the layers so the weights barely update and learning stalls",
+            "correct",
+        ),
         ("Vanishing Gradient", "you can fix it with relu and batch normalization", "partial"),
-        ("Explain backpropagation in detail", "forward pass, compute loss, backward pass with chain rule to get gradients, then update weights with gradient descent", "correct"),
+        (
+            "Explain backpropagation in detail",
+            "forward pass, compute loss, backward pass with chain rule to get gradients, then update weights with gradient descent",
+            "correct",
+        ),
     ],
 )
 def test_verdicts_on_short_and_long_cards(grader, cards, front, typed, verdict):
@@ -67,7 +87,12 @@ def test_polarity_reads_negation_both_ways():
 
 
 def test_grade_fields_and_rendering(grader, cards):
-    grade = g(grader, cards, "What is dropout in neural networks?", "randomly switching off units while training so it doesn't overfit")
+    grade = g(
+        grader,
+        cards,
+        "What is dropout in neural networks?",
+        "randomly switching off units while training so it doesn't overfit",
+    )
     card = find_card(cards, "What is dropout in neural networks?")
     quoted = {p.text for p in key_points(card)}
     assert set(grade.covered) | set(grade.missed) == quoted
@@ -116,7 +141,10 @@ def test_unknown_front_lists_closest(cards):
 def test_module_grade_uses_deck(monkeypatch):
     from nnqa.grading import grade
 
-    result = grade("What is dropout in neural networks?", "randomly switching off units while training so it doesn't overfit")
+    result = grade(
+        "What is dropout in neural networks?",
+        "randomly switching off units while training so it doesn't overfit",
+    )
     assert result.verdict in ("correct", "partial") and result.card_id
 
 

@@ -47,10 +47,10 @@ CORE_WEIGHT = 0.7  # share of the main definition in a card with further section
 class Calibration:
     """The grader's numbers; the defaults were fitted on tests/data/grading.jsonl's calib split."""
 
-    correct_at: float = 0.78  # score at or above: "correct"
-    partial_at: float = 0.14  # score at or above: "partial"
-    cos_floor: float = 0.15  # a clause this similar to a key point covers none of it
-    cos_full: float = 0.60  # ... and this similar covers all of it
+    correct_at: float = 0.80  # score at or above: "correct"
+    partial_at: float = 0.10  # score at or above: "partial"
+    cos_floor: float = 0.25  # a clause this similar to a key point covers none of it
+    cos_full: float = 0.55  # ... and this similar covers all of it
     covered_at: float = 0.5  # a key point counts as covered from this coverage on
 
     def verdict(self, score: float) -> str:
@@ -516,8 +516,15 @@ class Grader:
         if restates(typed, question):
             return done(0.02, notes=("only repeats the question's words",))
 
-        units = [typed.strip()] + [c for c in clauses(typed) if c != typed.strip()]
-        answer = self._answer_vectors(units)  # (u, dim): the answer, then its clauses
+        parts = [c for c in clauses(typed) if c != typed.strip()]
+        if len(parts) >= 2:
+            # encode only the clauses (short sequences batch fast); the whole answer is
+            # their normalised mean, which tracks its own encoding closely
+            vecs = self._answer_vectors(parts)  # (u, dim)
+            whole = vecs.mean(axis=0, keepdims=True)
+            answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
+        else:
+            answer = self._answer_vectors([typed.strip()])  # (1, dim)
         cos = self._point_vectors(texts) @ answer.T  # (k, u)
         coverage = cal.coverage(cos.max(axis=1))  # (k,)
         score = combine(points, coverage)
