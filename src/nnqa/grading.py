@@ -399,6 +399,7 @@ def clauses(typed: str) -> list[str]:
     return parts[:MAX_CLAUSES]
 
 
+_ASIDE = re.compile(r"^(?:like|e\.g|such as|examples?\b)", re.IGNORECASE)  # counts as shown only
 GENUS_SHARE = 0.2  # of its section, for the point that only names the kind of thing
 BEST_SHARE = 0.6  # of a section, for its best covered point; the rest is the points' mean
 
@@ -417,7 +418,8 @@ def combine(points: tuple[KeyPoint, ...], coverage: np.ndarray) -> float:
     for idx in by_section.values():
         share = sum(points[i].weight for i in idx)
         genus = [i for i in idx if points[i].genus]
-        rest = [i for i in idx if not points[i].genus]
+        rest = [i for i in idx if not points[i].genus and not _ASIDE.match(points[i].text)]
+        rest = rest or [i for i in idx if not points[i].genus]
         cov = coverage[rest]
         section = BEST_SHARE * float(cov.max()) + (1 - BEST_SHARE) * float(cov.mean())
         if genus:
