@@ -47,3 +47,22 @@ def tutor(workdir, embedder):
     from nnqa import Tutor
 
     return Tutor(knowledge=workdir / "knowledge", index=workdir / "index", embedder=embedder)
+
+
+@pytest.fixture(autouse=True)
+def _knowledge(monkeypatch):
+    monkeypatch.setenv("NNQA_KNOWLEDGE", str(ROOT / "knowledge"))
+
+
+@pytest.fixture(scope="session")
+def cards(tutor):
+    return tutor.cards
+
+
+@pytest.fixture(scope="session")
+def grader(embedder, cards):
+    from nnqa.grading import Grader
+
+    g = Grader(embedder)
+    g.warm(cards)
+    return g

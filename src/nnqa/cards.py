@@ -286,6 +286,38 @@ def load_deck(path: str | Path, source: str | None = None) -> list[Card]:
     return parser(read_text(path, source), source)
 
 
+_NORM_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _norm(text: str) -> str:
+    return " ".join(_NORM_TOKEN.findall(text.lower()))
+
+
+def find_card(cards: list[Card], key: str) -> Card:
+    """A card by id, by front exactly, or by a front close enough to be unambiguous.
+
+    Raises:
+        KeyError: no card matches, or several do; the message lists the closest fronts.
+    """
+    import difflib
+
+    for c in cards:
+        if key in (c.id, c.front):
+            return c
+    want = _norm(key)
+    exact = [c for c in cards if _norm(c.front) == want]
+    if len(exact) == 1:
+        return exact[0]
+    ratio = {c.id: difflib.SequenceMatcher(None, want, _norm(c.front)).ratio() for c in cards}
+    ranked = sorted(cards, key=lambda c: -ratio[c.id])
+    if ranked and ratio[ranked[0].id] >= 0.8:
+        runner_up = ratio[ranked[1].id] if len(ranked) > 1 else 0.0
+        if ratio[ranked[0].id] - runner_up >= 0.05:
+            return ranked[0]
+    close = ", ".join(repr(c.front) for c in ranked[:3])
+    raise KeyError(f"no card matches {key!r}; closest fronts: {close}")
+
+
 def deck_files(folder: str | Path) -> list[Path]:
     """Every deck file in a folder, sorted by name; hidden files are skipped."""
     folder = Path(folder)

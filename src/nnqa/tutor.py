@@ -8,13 +8,12 @@ Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
 
 from __future__ import annotations
 
-import difflib
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from .answer import GUIDE, Answer, Hit
-from .cards import Card, deck_files, load_decks
+from .cards import Card, deck_files, find_card, load_decks
 from .embeddings import Embedder
 from .query import Vocabulary, aspect_of, clean, is_small_talk
 from .retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, rank_cards
@@ -59,6 +58,7 @@ class Tutor:
             _model_words(self.embedder),
         )
         self._lexical = None
+        self._grader = None
         self._index = None
         self.index_status = None
         self._lock = threading.Lock()
@@ -123,18 +123,18 @@ class Tutor:
             raise TypeError(
                 f"a card is named by its front or id (a string), got {type(key).__name__}"
             )
-        if key in self._by_id:
-            return self.cards[self._by_id[key]]
-        norm = " ".join(key.lower().split()).rstrip("?").strip()
-        fronts = {" ".join(c.front.lower().split()).rstrip("?").strip(): c for c in self.cards}
-        if norm in fronts:
-            return fronts[norm]
-        close = difflib.get_close_matches(norm, list(fronts), n=3, cutoff=0.0)
-        scores = [difflib.SequenceMatcher(None, norm, f).ratio() for f in close]
-        if scores and scores[0] >= 0.85 and (len(scores) == 1 or scores[0] - scores[1] >= 0.1):
-            return fronts[close[0]]
-        names = "; ".join(repr(fronts[f].front) for f in close)
-        raise KeyError(f"no card {key!r}; closest fronts: {names}")
+        return find_card(self.cards, key)
+
+    @property
+    def grader(self):
+        """The answer grader sharing this tutor's model (key-point vectors cached once)."""
+        if self._grader is None:
+            from .grading import Grader
+
+            with self._lock:
+                if self._grader is None:
+                    self._grader = Grader(self.embedder, max_chars=self.settings.max_answer_chars)
+        return self._grader
 
     def examples(self, n: int = 3) -> tuple[str, ...]:
         """Example questions from the deck: its shortest question-like fronts."""

@@ -1,0 +1,76 @@
+"""Benchmark: grade() median latency against a floor of one query encode + dot products.
+
+The floor is what a warm ask() costs at least (encode the question, score it against the
+deck); grade() should stay within 2x of it. Both are measured in the same run.
+
+    HF_HUB_OFFLINE=1 PYTHONPATH=src python benchmarks/bench_grade.py
+"""
+
+import statistics
+import time
+from pathlib import Path
+
+from nnqa.cards import load_decks
+from nnqa.embeddings import Embedder
+from nnqa.grading import Grader, find_card
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWERS = [
+    (
+        "What is dropout in neural networks?",
+        "randomly switching off units while training so it doesn't overfit",
+    ),
+    (
+        "Vanishing Gradient",
+        "gradients shrink towards zero during backprop in deep networks, caused by sigmoid/tanh, fix with relu",
+    ),
+    (
+        "What is ReLU?",
+        "relu is max(0,x), an activation function, doesnt have vanishing gradient like sigmoid",
+    ),
+    (
+        "What is a long short-term memory (LSTM)?",
+        "a kind of rnn with memory cells so it can learn long term dependencies",
+    ),
+]
+
+
+def median_ms(fn, n: int) -> float:
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main(rounds: int = 60) -> None:
+    cards = load_decks(ROOT / "knowledge")
+    embedder = Embedder()
+    grader = Grader(embedder)
+    grader.warm(cards)
+    deck = embedder.encode([c.front + " " + c.plain_back for c in cards])  # (n_cards, 384)
+    questions = [f"{front} (variant {i})" for i in range(rounds) for front, _ in ANSWERS[:1]]
+
+    def floor(i):
+        q = embedder.encode([questions[i]])  # (1, 384)
+        return deck @ q[0]
+
+    def grade(i):
+        front, typed = ANSWERS[i % len(ANSWERS)]
+        # a new answer each time (no answer cache hit): what a learner types is new
+        return grader.grade_card(find_card(cards, front), f"{typed} {i}")
+
+    floor(0), grade(0)  # warm both paths
+    f_times, g_times = [], []
+    for i in range(rounds):  # interleaved, so both see the same machine load
+        f_times.append(median_ms(lambda _, i=i: floor(i), 1))
+        g_times.append(median_ms(lambda _, i=i: grade(i), 1))
+    f, g = statistics.median(f_times), statistics.median(g_times)
+    print(f"floor (encode 1 query + dot products): {f:.1f} ms median")
+    print(f"grade():                               {g:.1f} ms median")
+    print(f"ratio grade/floor: {g / f:.2f}x (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,588 @@
+"""Grading: judge a typed answer against a card (or a teacher's reference) key point by key point.
+
+A reference is split into key points: the sentences of its main definition and the
+bullets of each further section ("Causes", "Solutions", ...), a short label bullet joined
+to the bullet it introduces. The typed answer is split into clauses and encoded once,
+in one batch with the whole answer; each key point is covered as well as its best
+matching clause covers it (cosine, ramped to [0, 1]). Coverage is combined per section
+(best point and mean of points), and sections are combined with the main definition
+weighted above the details, so a long card is right when its core is there.
+
+Guards come before the score: empty input and "I don't know" score 0; an answer that
+only repeats the question's words scores near 0; an answer that says the opposite of
+the reference's core (see `polarity`) is incorrect whatever its similarity.
+
+Leaves out: scheduling (see `quiz`), storing (see `store`), the calibration run (see
+`grading_eval`). Thresholds below were calibrated on tests/data/grading.jsonl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .cards import Card
+from .polarity import contradictions
+
+__all__ = [
+    "Calibration",
+    "Grade",
+    "Grader",
+    "KeyPoint",
+    "key_points",
+    "grade",
+    "grade_text",
+    "find_card",
+]
+
+MAX_CLAUSES = 8  # clauses of the typed answer that are compared (plus the whole answer)
+CORE_WEIGHT = 0.7  # share of the main definition in a card with further sections
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The grader's numbers; the defaults were fitted on tests/data/grading.jsonl's calib split."""
+
+    correct_at: float = 0.80  # score at or above: "correct"
+    partial_at: float = 0.10  # score at or above: "partial"
+    cos_floor: float = 0.25  # a clause this similar to a key point covers none of it
+    cos_full: float = 0.55  # ... and this similar covers all of it
+    covered_at: float = 0.5  # a key point counts as covered from this coverage on
+
+    def verdict(self, score: float) -> str:
+        if score >= self.correct_at:
+            return "correct"
+        return "partial" if score >= self.partial_at else "incorrect"
+
+    def coverage(self, cos: np.ndarray) -> np.ndarray:
+        """Cosine similarity ramped to coverage in [0, 1], same shape."""
+        return np.clip((cos - self.cos_floor) / (self.cos_full - self.cos_floor), 0.0, 1.0)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+CALIBRATION = Calibration()
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One thing a reference says: its words quoted, its section, its weight in the score."""
+
+    text: str  # quoted from the card (bullet marks removed)
+    section: str  # '' for the main definition
+    weight: float  # the key points of one reference sum to 1
+    genus: bool = False  # "X is a type of Y": names the kind only, counts little
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one typed answer, with what it covered and missed, quoted."""
+
+    verdict: str  # "correct" | "partial" | "incorrect"
+    score: float  # in [0, 1]; higher for a better answer
+    covered: tuple[str, ...]  # key points the answer covered, quoted from the reference
+    missed: tuple[str, ...]  # key points it missed, quoted from the reference
+    typed: str
+    question: str  # the card's front or the teacher's question ('' when none)
+    reference: str  # the card's answer (its back) or the teacher's reference
+    notes: tuple[str, ...] = ()  # why a guard fired ("says the opposite about ...")
+    card_id: str = ""
+    where: str = ""  # source:line of the card
+
+    def __str__(self) -> str:
+        lines = [f"{self.verdict.upper()} (score {self.score:.2f})"]
+        lines += [f"  ! {n}" for n in self.notes]
+        if self.covered:
+            lines.append("What you got right:")
+            lines += [f"  + {p}" for p in self.covered]
+        if self.missed and self.covered:  # with nothing covered, the answer below says it all
+            lines.append("What you missed:")
+            lines += [f"  - {p}" for p in self.missed]
+        lines.append("The answer:" if not self.where else f"The card's answer ({self.where}):")
+        lines += [f"  {ln}" for ln in self.reference.splitlines()]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "covered": list(self.covered),
+            "missed": list(self.missed),
+            "typed": self.typed,
+            "question": self.question,
+            "reference": self.reference,
+            "notes": list(self.notes),
+            "card_id": self.card_id,
+            "where": self.where,
+        }
+
+
+# ---------------------------------------------------------------- splitting into key points
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip().split()) >= 2]
+
+
+_PHRASE = re.compile(
+    r",\s+|\s+[–—-]\s+|\s+\((?=like|e\.g|such|i\.e)|\s+(?=(?:that|where|which|using|by|enabling|preventing|"
+    r"introducing|making|without|to extract|to update|to minimize|consisting)\b)"
+)
+_GENUS = re.compile(
+    r"\b(?:type|kind|subset|form|class) of\b|\b(?:is|are) (?:a|an|the)\b|"
+    r"\b(?:algorithm|technique|function|process)$",
+    re.IGNORECASE,
+)
+
+
+def _names_kind(phrase: str) -> bool:
+    """Whether a definition's first phrase only says what kind of thing it is."""
+    return bool(_GENUS.search(phrase)) or len(phrase.split()) <= 4
+
+
+def _phrases(sentence: str) -> list[str]:
+    """A definition sentence cut at its clause joints; tiny pieces stay with the one before."""
+    out: list[str] = []
+    sentence = re.sub(
+        r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
+    )
+    for piece in _PHRASE.split(sentence):
+        piece = piece.strip(" ,")
+        if piece.endswith(")") and piece.count(")") > piece.count("("):
+            piece = piece[:-1]  # the close of a "(like ...)" aside cut at its open
+        if not piece:
+            continue
+        if out and len(piece.split()) < 4:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def _is_label(text: str) -> bool:
+    """A short bullet that names what the next bullets explain ("Batch Normalization")."""
+    return len(text.rstrip(":").split()) <= 3 and not text.endswith(".")
+
+
+def _section_points(lines: list[str]) -> list[str]:
+    """Bullets of a detail section as key points; a label joins the bullet after it."""
+    texts = [_BULLET.sub("", ln).strip() for ln in lines if ln.strip()]
+    points: list[str] = []
+    labels: set[str] = set()
+    label = ""
+    for i, t in enumerate(texts):
+        nxt = texts[i + 1] if i + 1 < len(texts) else ""
+        if _is_label(t) and nxt and not _is_label(nxt):
+            label = t.rstrip(":")
+            labels.add(label)
+            continue
+        if _is_label(t) and not nxt and t.rstrip(":") in labels:
+            continue  # a trailing repeat of a label, left over from the export
+        points.append(f"{label}: {t}" if label and not t.startswith(label) else t)
+        label = ""
+    return points
+
+
+def _main_points(lines) -> list[str]:
+    """The main definition's key points: its sentences, a lone sentence cut into phrases."""
+    sentences: list[str] = []
+    for ln in lines:
+        for sent in _sentences(_BULLET.sub("", ln).strip()):
+            if sent.startswith("(") and sentences:
+                sentences[-1] = f"{sentences[-1]} {sent}"  # an aside belongs to its sentence
+            else:
+                sentences.append(sent)
+    if len(sentences) <= 2:
+        return [p for sent in sentences for p in _phrases(sent)]
+    return sentences
+
+
+def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
+    """Split a card (by its sections) or a reference text (by sentences) into key points.
+
+    >>> [p.text for p in key_points("ReLU is max(0, x). It avoids vanishing gradients.")]
+    ['ReLU is max(0, x).', 'It avoids vanishing gradients.']
+    """
+    if isinstance(reference, Card):
+        groups = []
+        for s in reference.sections:
+            if s.heading:
+                groups.append((s.heading, _section_points(list(s.lines[1:]))))
+            else:
+                groups.append(("", _main_points(s.lines)))
+    else:
+        body = [_BULLET.sub("", ln).strip() for ln in reference.splitlines() if ln.strip()]
+        groups = [("", _main_points(body))]
+    groups = [(h, pts) for h, pts in groups if pts]
+    if not groups:
+        return (KeyPoint(str(reference).strip(), "", 1.0),)
+    main = [g for g in groups if g[0] == ""]
+    details = [g for g in groups if g[0] != ""]
+    shares = {}
+    if main and details:
+        shares[""] = CORE_WEIGHT
+        for h, _ in details:
+            shares[h] = (1 - CORE_WEIGHT) / len(details)
+    else:
+        for h, _ in groups:
+            shares[h] = 1 / len(groups)
+    return tuple(
+        KeyPoint(p, h, shares[h] / len(pts), genus=(h == "" and i == 0 and len(pts) > 1
+                                                     and _names_kind(p)))
+        for h, pts in groups
+        for i, p in enumerate(pts)
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- guards
+
+_NON_ANSWER = re.compile(
+    r"^\s*(?:i\s*)?(?:idk|dunno|don'?t know|do not know|dont know|no idea|not sure|no clue|"
+    r"pass|skip|\?+|n/?a|nothing|none|no|\.+|-+|i forgot|forgot|can'?t remember|"
+    r"have no idea|no idea tbh|idk tbh|tbh idk)\s*[.!?]*\s*(?:tbh|sorry|lol)?\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "it",
+        "its",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "why",
+        "when",
+        "where",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "you",
+        "we",
+        "they",
+        "he",
+        "she",
+        "them",
+        "me",
+        "my",
+        "your",
+        "our",
+        "their",
+        "explain",
+        "describe",
+        "define",
+        "tell",
+        "about",
+        "in",
+        "detail",
+        "definition",
+        "mean",
+        "means",
+        "meaning",
+        "called",
+        "like",
+        "there",
+        "here",
+        "than",
+        "then",
+        "so",
+        "such",
+        "also",
+        "very",
+        "just",
+        "really",
+        "some",
+        "any",
+        "kind",
+        "type",
+        "sort",
+        "thing",
+        "things",
+        "one",
+        "used",
+        "use",
+        "uses",
+        "using",
+    ]
+)
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _stem(w: str) -> str:
+    for suffix in ("ing", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, lightly stemmed words that carry meaning (no stop words)."""
+    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP}
+
+
+def _acronyms(text: str) -> set[str]:
+    """Words made of the initials of a phrase in the text: "long short-term memory" -> lstm."""
+    words = _TOKEN.findall(text.lower())
+    out = set()
+    for n in range(2, 5):
+        for i in range(len(words) - n + 1):
+            out.add("".join(w[0] for w in words[i : i + n]))
+    return out
+
+
+def is_non_answer(typed: str) -> bool:
+    """Empty input, "idk", "I don't know", "?" and the like."""
+    return not typed.strip() or bool(_NON_ANSWER.match(typed))
+
+
+def restates(typed: str, question: str) -> bool:
+    """Whether the answer adds no word of its own to the question's words."""
+    if not question:
+        return False
+    own = content_words(typed) - content_words(question) - _acronyms(question)
+    return not own
+
+
+# ---------------------------------------------------------------- scoring
+
+_CLAUSE = re.compile(r"[.;!?\n]+|,\s+|\s+-+>?\s+|\s+(?:and|but|so|because|which|then)\s+")
+
+
+def clauses(typed: str) -> list[str]:
+    """The typed answer's clauses, for matching key points one by one."""
+    parts = [p.strip() for p in _CLAUSE.split(typed) if p and len(p.strip().split()) >= 2]
+    return parts[:MAX_CLAUSES]
+
+
+_ASIDE = re.compile(r"^(?:like|e\.g|such as|examples?\b)", re.IGNORECASE)  # counts as shown only
+GENUS_SHARE = 0.2  # of its section, for the point that only names the kind of thing
+BEST_SHARE = 0.6  # of a section, for its best covered point; the rest is the points' mean
+
+
+def combine(points: tuple[KeyPoint, ...], coverage: np.ndarray) -> float:
+    """Weighted score over sections; in each, the best point counts most, then the mean.
+
+    Args:
+        points: the reference's key points.
+        coverage: (k,) how well the answer covers each, in [0, 1].
+    """
+    by_section: dict[str, list[int]] = {}
+    for i, p in enumerate(points):
+        by_section.setdefault(p.section, []).append(i)
+    score = 0.0
+    for idx in by_section.values():
+        share = sum(points[i].weight for i in idx)
+        genus = [i for i in idx if points[i].genus]
+        rest = [i for i in idx if not points[i].genus and not _ASIDE.match(points[i].text)]
+        rest = rest or [i for i in idx if not points[i].genus]
+        cov = coverage[rest]
+        section = BEST_SHARE * float(cov.max()) + (1 - BEST_SHARE) * float(cov.mean())
+        if genus:
+            section = GENUS_SHARE * float(coverage[genus].max()) + (1 - GENUS_SHARE) * section
+        score += share * section
+    return float(np.clip(score, 0.0, 1.0))
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+class Grader:
+    """Grades typed answers; key-point vectors are embedded once and cached by text hash.
+
+    >>> from nnqa.embeddings import Embedder            # doctest: +SKIP
+    >>> Grader(Embedder()).grade_text("ReLU is max(0, x).", "max of 0 and x").verdict  # doctest: +SKIP
+    'correct'
+    """
+
+    def __init__(
+        self, embedder=None, max_chars: int = 5000, calibration: Calibration = CALIBRATION
+    ):
+        if embedder is None:
+            from .embeddings import Embedder
+
+            embedder = Embedder()
+        self.embedder = embedder
+        self.max_chars = max_chars
+        self.calibration = calibration
+        self._vectors: dict[str, np.ndarray] = {}  # sha1(text) -> (dim,)
+        self._points: dict[str, tuple[KeyPoint, ...]] = {}  # card id / ref hash -> points
+        self._answers: dict[str, np.ndarray] = {}  # sha1(clause) -> (dim,), bounded
+        self._lock = threading.Lock()
+
+    def _point_vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if _key(t) not in self._vectors]
+        if missing:
+            vecs = self.embedder.encode(missing)
+            with self._lock:
+                for t, v in zip(missing, vecs, strict=True):
+                    self._vectors[_key(t)] = v
+        return np.stack([self._vectors[_key(t)] for t in texts])  # (k, dim)
+
+    def _answer_vectors(self, units: list[str]) -> np.ndarray:
+        """Encode the answer's units in one batch; recent answers are kept (re-grading is free)."""
+        keys = [_key(u) for u in units]
+        if all(k in self._answers for k in keys):
+            return np.stack([self._answers[k] for k in keys])
+        vecs = self.embedder.encode(units)
+        with self._lock:
+            if len(self._answers) > 4096:
+                self._answers.clear()
+            self._answers.update(zip(keys, vecs, strict=True))
+        return vecs
+
+    def points_for(self, reference: str | Card) -> tuple[KeyPoint, ...]:
+        key = reference.id if isinstance(reference, Card) else _key(reference)
+        if key not in self._points:
+            self._points[key] = key_points(reference)
+        return self._points[key]
+
+    def warm(self, cards: list[Card]) -> None:
+        """Embed every card's key points now, in one batch, so grading later is fast."""
+        self._point_vectors([p.text for c in cards for p in self.points_for(c)])
+
+    def grade_card(self, card: Card, typed: str) -> Grade:
+        """Grade a typed answer against a card: its front is the question, its back the answer."""
+        core = " ".join([card.front, card.sections[0].plain if card.sections else card.plain_back])
+        return self._grade(card, typed, card.front, card.back, core, card.id, card.where)
+
+    def grade_text(self, reference: str, typed: str, question: str | None = None) -> Grade:
+        """Grade a typed answer against a teacher's reference answer (not a card)."""
+        return self._grade(reference, typed, question or "", reference, reference, "", "")
+
+    def with_calibration(self, **changes) -> Grader:
+        """A grader sharing this one's model and caches, with other numbers."""
+        other = Grader(self.embedder, self.max_chars, replace(self.calibration, **changes))
+        other._vectors, other._points, other._answers = self._vectors, self._points, self._answers
+        return other
+
+    def _grade(self, ref, typed, question, shown, core, card_id, where) -> Grade:
+        cal = self.calibration
+        typed = (typed or "")[: self.max_chars]
+        points = self.points_for(ref)
+        texts = [p.text for p in points]
+
+        def done(score, covered=(), notes=()):
+            missed = tuple(t for t in texts if t not in covered)
+            verdict = cal.verdict(score)
+            return Grade(verdict, round(score, 4), tuple(covered), missed, typed, question, shown,
+                         tuple(notes), card_id, where)  # fmt: skip
+
+        if is_non_answer(typed):
+            return done(0.0, notes=("no answer given",))
+        if restates(typed, question):
+            return done(0.02, notes=("only repeats the question's words",))
+
+        parts = [c for c in clauses(typed) if c != typed.strip()]
+        if len(parts) >= 2:
+            # encode only the clauses (short sequences batch fast); the whole answer is
+            # their normalised mean, which tracks its own encoding closely
+            vecs = self._answer_vectors(parts)  # (u, dim)
+            whole = vecs.mean(axis=0, keepdims=True)
+            answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
+        else:
+            answer = self._answer_vectors([typed.strip()])  # (1, dim)
+        cos = self._point_vectors(texts) @ answer.T  # (k, u)
+        coverage = cal.coverage(cos.max(axis=1))  # (k,)
+        score = combine(points, coverage)
+        covered = [t for t, c in zip(texts, coverage, strict=True) if c >= cal.covered_at]
+        notes = []
+        if opposite := contradictions(core, typed):
+            notes.append("says the opposite of the reference about " + ", ".join(opposite))
+            score = min(score * 0.4, cal.partial_at - 0.01)
+        return done(score, covered, notes)
+
+
+# ---------------------------------------------------------------- finding a card by its front
+
+
+from .cards import find_card  # noqa: E402,F401  (re-exported; lives with the cards)
+
+# ---------------------------------------------------------------- module-level API
+
+_default: dict = {}
+_default_lock = threading.Lock()
+
+
+def _default_grader() -> tuple[Grader, list[Card]]:
+    """The grader and cards of the default tutor when it exists, else of the shipped deck."""
+    with _default_lock:
+        if "grader" not in _default:
+            try:
+                from . import default_tutor  # type: ignore[attr-defined]
+
+                tutor = default_tutor()
+                grader, cards = tutor.grader, list(tutor.cards)
+            except ImportError:
+                from .cards import load_decks
+                from .settings import Settings
+
+                s = Settings.from_env()
+                grader, cards = Grader(max_chars=s.max_answer_chars), load_decks(s.knowledge)
+            _default.update(grader=grader, cards=cards)
+        return _default["grader"], _default["cards"]
+
+
+def grade(card: str, typed: str) -> Grade:
+    """Grade a typed answer to the card named by `card` (its front, close enough, or its id).
+
+    Raises:
+        KeyError: no card is named so; the message lists the closest fronts.
+
+    >>> g = grade("What is dropout in neural networks?", "randomly switching off units")  # doctest: +SKIP
+    >>> g.verdict                                                                        # doctest: +SKIP
+    'correct'
+    """
+    grader, cards = _default_grader()
+    return grader.grade_card(find_card(cards, card), typed)
+
+
+def grade_text(reference: str, typed: str, question: str | None = None) -> Grade:
+    """Grade a typed answer against a teacher's own reference answer; same grader, same fields."""
+    grader, _ = _default_grader()
+    return grader.grade_text(reference, typed, question)

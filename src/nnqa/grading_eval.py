@@ -1,0 +1,171 @@
+"""Grading eval: three-way agreement of the grader with human verdicts, and its calibration.
+
+Reads labelled typed answers (JSON lines: ``card``, ``typed``, ``verdict``, ``kind``;
+``kind`` names the trap for trap items, e.g. "trap-opposite"), grades each, and reports
+agreement overall, on traps, per kind, and a confusion matrix. `calibrate` fits the
+verdict thresholds and the cosine ramp on one split by grid search. Items are split
+into "calib" and "holdout" by a stable hash of the typed text (one in three held out).
+The learners' overrides in the progress store are labelled data too: see
+`override_items`.
+
+Leaves out: wiring into the CLI (`nnqa eval` calls `grading_report`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .grading import CALIBRATION, Calibration, Grader, find_card
+
+__all__ = ["LabelledAnswer", "GradingReport", "load_labelled", "grading_report", "calibrate"]
+
+VERDICTS = ("correct", "partial", "incorrect")
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "grading.jsonl"
+
+
+@dataclass(frozen=True)
+class LabelledAnswer:
+    """A typed answer to a card with a person's verdict."""
+
+    card: str  # front or id
+    typed: str
+    verdict: str
+    kind: str = ""  # "correct", "partial", "incorrect" or "trap-..."
+
+    @property
+    def split(self) -> str:
+        h = int(hashlib.sha1(f"{self.card}\x1f{self.typed}".encode()).hexdigest(), 16)
+        return "holdout" if h % 3 == 0 else "calib"
+
+
+@dataclass(frozen=True)
+class GradingReport:
+    """Agreement of machine and human verdicts on a set of typed answers."""
+
+    n: int
+    agreement: float
+    trap_n: int
+    trap_agreement: float
+    by_kind: dict  # kind -> (n, agreement)
+    confusion: dict  # human verdict -> {machine verdict: count}
+    mistakes: tuple  # (card, typed, human, machine, score), for reading
+    split: str = "all"
+
+    def __str__(self) -> str:
+        lines = [
+            f"grading agreement ({self.split}, n={self.n}): {self.agreement:.1%}; "
+            f"traps (n={self.trap_n}): {self.trap_agreement:.1%}",
+            "confusion (rows: human, columns: machine):",
+            "             " + "".join(f"{v:>11}" for v in VERDICTS),
+        ]
+        for h in VERDICTS:
+            row = self.confusion.get(h, {})
+            lines.append(f"  {h:>10} " + "".join(f"{row.get(m, 0):>11}" for m in VERDICTS))
+        lines.append(
+            "by kind: " + ", ".join(f"{k} {a:.0%} ({n})" for k, (n, a) in self.by_kind.items())
+        )
+        for card, typed, human, machine, score in self.mistakes:
+            lines.append(f"  x {human}->{machine} {score:.2f}  [{card[:28]}] {typed[:70]!r}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "split": self.split,
+            "n": self.n,
+            "agreement": self.agreement,
+            "trap_n": self.trap_n,
+            "trap_agreement": self.trap_agreement,
+            "by_kind": {k: {"n": n, "agreement": a} for k, (n, a) in self.by_kind.items()},
+            "confusion": self.confusion,
+            "mistakes": [list(m) for m in self.mistakes],
+        }
+
+
+def load_labelled(path: str | Path = DEFAULT_SET) -> list[LabelledAnswer]:
+    """Read a JSON-lines file of labelled typed answers."""
+    out = []
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["verdict"] not in VERDICTS:
+            raise ValueError(f"{path}:{no}: verdict must be one of {VERDICTS}")
+        out.append(LabelledAnswer(row["card"], row["typed"], row["verdict"], row.get("kind", "")))
+    return out
+
+
+def _scored(items, grader: Grader, cards):
+    return [(it, grader.grade_card(find_card(cards, it.card), it.typed)) for it in items]
+
+
+def _report(pairs, split: str) -> GradingReport:
+    confusion = {h: dict.fromkeys(VERDICTS, 0) for h in VERDICTS}
+    kinds: dict[str, list[bool]] = {}
+    mistakes = []
+    for it, g in pairs:
+        confusion[it.verdict][g.verdict] += 1
+        ok = it.verdict == g.verdict
+        kinds.setdefault(it.kind or it.verdict, []).append(ok)
+        if not ok:
+            mistakes.append((it.card, it.typed, it.verdict, g.verdict, g.score))
+    n = len(pairs)
+    agree = sum(confusion[v][v] for v in VERDICTS)
+    traps = [ok for k, oks in kinds.items() if k.startswith("trap") for ok in oks]
+    return GradingReport(
+        n=n,
+        agreement=agree / n if n else 0.0,
+        trap_n=len(traps),
+        trap_agreement=sum(traps) / len(traps) if traps else 0.0,
+        by_kind={k: (len(v), sum(v) / len(v)) for k, v in sorted(kinds.items())},
+        confusion=confusion,
+        mistakes=tuple(mistakes),
+        split=split,
+    )
+
+
+def grading_report(
+    path: str | Path = DEFAULT_SET, grader: Grader | None = None, cards=None, split: str = "all"
+) -> GradingReport:
+    """Grade every labelled answer (or one split) and compare with the human verdicts.
+
+    >>> print(grading_report())  # doctest: +SKIP
+    grading agreement (all, n=82): ...
+    """
+    if grader is None or cards is None:
+        from .grading import _default_grader
+
+        grader, cards = _default_grader()
+    items = [it for it in load_labelled(path) if split in ("all", it.split)]
+    return _report(_scored(items, grader, cards), split)
+
+
+def calibrate(
+    items: list[LabelledAnswer], grader: Grader, cards, base: Calibration = CALIBRATION
+) -> tuple[Calibration, float]:
+    """Grid-search the cosine ramp and the two thresholds for the best agreement on `items`.
+
+    Ties go to the setting closest to `base`, so refitting on the same data is stable.
+    """
+    best = (-1.0, 0.0, base)
+    for floor, full in itertools.product((0.15, 0.2, 0.25, 0.3), (0.55, 0.6, 0.65, 0.7, 0.75)):
+        g = grader.with_calibration(cos_floor=floor, cos_full=full, correct_at=0.0, partial_at=0.0)
+        scored = [(it, gr.score, gr.notes) for it, gr in _scored(items, g, cards)]
+        for c_at, p_at in itertools.product(
+            [x / 100 for x in range(30, 85, 2)], [x / 100 for x in range(10, 50, 2)]
+        ):
+            if p_at >= c_at:
+                continue
+            cal = replace(base, cos_floor=floor, cos_full=full, correct_at=c_at, partial_at=p_at)
+            agree = sum(
+                it.verdict == ("incorrect" if notes else cal.verdict(s)) for it, s, notes in scored
+            ) / len(scored)
+            dist = sum(abs(a - b) for a, b in zip(
+                (floor, full, c_at, p_at), (base.cos_floor, base.cos_full, base.correct_at, base.partial_at), strict=True
+            ))  # fmt: skip
+            if (agree, -dist) > (best[0], best[1]):
+                best = (agree, -dist, cal)
+    return best[2], best[0]

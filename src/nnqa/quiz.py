@@ -1,0 +1,316 @@
+"""Quiz: spaced-repetition review sessions over the deck, one learner at a time.
+
+Picks the next card (due cards first, failed before passed, then new cards in deck order),
+grades the typed answer, turns the verdict into an FSRS rating and stores the review.
+Verdict to rating (documented in `rating_for`):
+
+    incorrect -> Again    partial -> Hard    correct -> Good    correct, score >= 0.9 -> Easy
+
+A learner may overrule a verdict ("I was right" -> Good, "I was wrong" -> Again); the
+scheduler then uses the override, and the machine's verdict stays in the log beside it.
+
+Leaves out: the grading itself (see `grading`), the file format (see `store`), the CLI's
+argument parsing (see `cli`, which calls `run_terminal_quiz` and prints `Stats`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .cards import Card
+from .grading import Grade, Grader, find_card
+from .store import LoggedReview, Store
+
+__all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
+
+EASY_AT = 0.9  # a correct answer scoring this high is rated Easy
+RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+
+
+def rating_for(verdict: str, score: float) -> int:
+    """The FSRS rating (1 Again, 2 Hard, 3 Good, 4 Easy) for a verdict and its score."""
+    if verdict == "correct":
+        return 4 if score >= EASY_AT else 3
+    return 2 if verdict == "partial" else 1
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(due: datetime, now: datetime) -> str:
+    secs = (due - now).total_seconds()
+    if secs < 90:
+        return "now"
+    if secs < 3600 * 1.5:
+        return f"in {round(secs / 60)} min"
+    if secs < 86400 * 1.5:
+        return f"in {round(secs / 3600)} h"
+    return f"in {round(secs / 86400)} days ({due:%Y-%m-%d})"
+
+
+@dataclass(frozen=True)
+class Review:
+    """One answered card: the grade, the rating the scheduler used and when it is due next."""
+
+    id: int
+    learner: str
+    card_id: str
+    front: str
+    grade: Grade
+    rating: int
+    due: datetime
+    reviewed_at: datetime
+    machine_verdict: str
+    override: str | None = None  # the learner's "correct" / "incorrect", if they overruled
+
+    @property
+    def verdict(self) -> str:
+        return self.override or self.grade.verdict
+
+    def __str__(self) -> str:
+        head = str(self.grade)
+        if self.override:
+            head = (
+                f"{self.verdict.upper()} (you overruled the grader's {self.machine_verdict})\n"
+                + head.split("\n", 1)[-1]
+            )
+        return (
+            f"{head}\nRated {RATING_NAMES[self.rating]}; due again "
+            f"{_when(self.due, self.reviewed_at)}."
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "learner": self.learner,
+            "card_id": self.card_id,
+            "front": self.front,
+            "verdict": self.verdict,
+            "machine_verdict": self.machine_verdict,
+            "override": self.override,
+            "rating": RATING_NAMES[self.rating],
+            "due": self.due.isoformat(),
+            "reviewed_at": self.reviewed_at.isoformat(),
+            "grade": self.grade.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    """How a learner is doing: cards due, reviews done, retention overall and per card."""
+
+    learner: str
+    cards: int
+    due: int
+    new: int
+    reviewed: int  # reviews in the log
+    retention: float | None  # share of reviews passed (not "incorrect"); None before any
+    per_card: tuple  # (front, reviews, retention), weakest first
+
+    def __str__(self) -> str:
+        ret = "-" if self.retention is None else f"{self.retention:.0%}"
+        lines = [
+            f"{self.learner}: {self.due} due, {self.new} new of {self.cards} cards; "
+            f"{self.reviewed} reviews, retention {ret}"
+        ]
+        for front, n, r in self.per_card:
+            lines.append(f"  {r:>4.0%}  {n:>3}x  {front}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "learner": self.learner,
+            "cards": self.cards,
+            "due": self.due,
+            "new": self.new,
+            "reviewed": self.reviewed,
+            "retention": self.retention,
+            "per_card": [{"front": f, "reviews": n, "retention": r} for f, n, r in self.per_card],
+        }
+
+
+class Quiz:
+    """A learner's review session over the tutor's cards, kept in the progress store.
+
+    >>> q = Quiz("ana")                                   # doctest: +SKIP
+    >>> card = q.next_card()                              # doctest: +SKIP
+    >>> print(q.answer(card.id, "randomly drops units"))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        learner: str = "default",
+        tutor=None,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ):
+        from fsrs import Scheduler
+
+        if not learner.strip():
+            raise ValueError("a learner id cannot be empty")
+        self.learner = learner
+        if tutor is None:
+            from .grading import _default_grader
+
+            self.grader, self.cards = _default_grader()
+        else:
+            grader = getattr(tutor, "grader", None) or Grader(tutor.embedder)
+            self.grader, self.cards = grader, list(tutor.cards)
+        self.store = store or Store()
+        self.clock = clock
+        self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
+
+    def card(self, key: str) -> Card:
+        return find_card(self.cards, key)
+
+    def next_card(self) -> Card | None:
+        """The next card to review: due ones (failed first, then oldest due), else a new one."""
+        now = self.clock()
+        schedule = self.store.schedule(self.learner)
+        known = {c.id: c for c in self.cards}
+        due = [
+            (r["last_verdict"] != "incorrect", r["due"], known[cid])
+            for cid, r in schedule.items()
+            if cid in known and datetime.fromisoformat(r["due"]) <= now
+        ]
+        if due:
+            return min(due, key=lambda t: (t[0], t[1]))[2]
+        return next((c for c in self.cards if c.id not in schedule), None)
+
+    def answer(self, card_id: str, typed: str) -> Review:
+        """Grade a typed answer, schedule the card by it and log the review (one transaction)."""
+        from fsrs import Card as FsrsCard
+
+        card = self.card(card_id)
+        grade = self.grader.grade_card(card, typed)
+        row = self.store.schedule(self.learner).get(card.id)
+        before = FsrsCard.from_json(row["fsrs"]) if row else FsrsCard(card_id=0)
+        rating = rating_for(grade.verdict, grade.score)
+        now = self.clock()
+        after = self._review(before, rating, now)
+        logged = LoggedReview(
+            0, self.learner, card.id, typed, grade.verdict, grade.score, grade.verdict, None,
+            rating, now.isoformat(), after.due.isoformat(), row["fsrs"] if row else None,
+            after.to_json(),
+        )  # fmt: skip
+        rid = self.store.record(logged)
+        return Review(rid, self.learner, card.id, card.front, grade, rating, after.due, now,
+                      grade.verdict)  # fmt: skip
+
+    def _review(self, before, rating: int, when: datetime):
+        from fsrs import Rating
+
+        after, _ = self.scheduler.review_card(before, Rating(rating), review_datetime=when)
+        return after
+
+    def override(self, review_id: int, correct: bool) -> Review:
+        """Overrule a verdict: the scheduler re-rates the review as Good (right) or Again (wrong).
+
+        Raises:
+            KeyError: no such review for this learner.
+        """
+        from fsrs import Card as FsrsCard
+
+        logged = self.store.review(review_id)
+        if logged.learner != self.learner:
+            raise KeyError(f"review {review_id} is not {self.learner!r}'s")
+        verdict = "correct" if correct else "incorrect"
+        rating = 3 if correct else 1
+        before = (
+            FsrsCard.from_json(logged.card_before) if logged.card_before else FsrsCard(card_id=0)
+        )
+        when = datetime.fromisoformat(logged.reviewed_at)
+        after = self._review(before, rating, when)
+        self.store.amend(
+            review_id, verdict, verdict, rating, after.due.isoformat(), after.to_json()
+        )
+        card = self.card(logged.card_id)
+        grade = self.grader.grade_card(card, logged.typed)  # cached vectors: cheap
+        return Review(review_id, self.learner, card.id, card.front, grade, rating, after.due,
+                      when, logged.machine_verdict, verdict)  # fmt: skip
+
+    def stats(self) -> Stats:
+        """Due and new counts, and retention from the review log (overall and per card)."""
+        now = self.clock()
+        schedule = self.store.schedule(self.learner)
+        known = {c.id: c for c in self.cards}
+        due = sum(
+            1 for cid, r in schedule.items()
+            if cid in known and datetime.fromisoformat(r["due"]) <= now
+        )  # fmt: skip
+        log = self.store.reviews(self.learner)
+        per: dict[str, list[bool]] = {}
+        for r in log:
+            per.setdefault(r.card_id, []).append(r.verdict != "incorrect")
+        rows = sorted(
+            ((known[cid].front if cid in known else cid, len(v), sum(v) / len(v))
+             for cid, v in per.items()),
+            key=lambda t: (t[2], t[0]),
+        )  # fmt: skip
+        passed = [ok for v in per.values() for ok in v]
+        return Stats(
+            learner=self.learner,
+            cards=len(self.cards),
+            due=due,
+            new=sum(1 for c in self.cards if c.id not in schedule),
+            reviewed=len(log),
+            retention=sum(passed) / len(passed) if passed else None,
+            per_card=tuple(rows),
+        )
+
+
+def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None = None) -> int:
+    """Interactive review in a terminal: front, typed answer, verdict; returns reviews done.
+
+    ``:q`` or end of input (Ctrl-D) stops (every review is already saved); ``:right`` and
+    ``:wrong`` overrule the last verdict.
+    """
+    input = input or sys.stdin
+    output = output or sys.stdout
+    quiz = quiz or Quiz(learner)
+    last: Review | None = None
+    done = 0
+
+    def say(text: str = "") -> None:
+        print(text, file=output, flush=True)
+
+    while True:
+        card = quiz.next_card()
+        if card is None:
+            say("Nothing due and no new cards: come back later.")
+            break
+        say(f"\nQ: {card.front}")
+        print("> ", end="", file=output, flush=True)
+        line = input.readline()
+        if not line:  # Ctrl-D
+            say()
+            break
+        typed = line.rstrip("\n")
+        command = typed.strip().lower()
+        if command in (":q", ":quit"):
+            break
+        if command in (":right", ":wrong"):
+            if last is None:
+                say("Nothing to overrule yet.")
+            else:
+                last = quiz.override(last.id, command == ":right")
+                say(str(last))
+            continue
+        last = quiz.answer(card.id, typed)
+        done += 1
+        say(str(last))
+    say(str(quiz.stats()).split("\n", 1)[0])
+    return done
+
+
+def _main() -> None:  # python -m nnqa.quiz LEARNER
+    learner = sys.argv[1] if len(sys.argv) > 1 else "default"
+    run_terminal_quiz(learner)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,266 @@
+"""Progress store: each learner's review log and card schedules in one SQLite file.
+
+The file is ``Settings.data_dir / "progress.sqlite3"`` (env ``NNQA_DATA_DIR``), in WAL mode.
+Each review is written in one ``BEGIN IMMEDIATE`` transaction (the log row and the card's
+new schedule together), so a killed process never leaves half a review, and two processes
+reviewing at once wait for each other (busy timeout) instead of corrupting the file; if
+the wait runs out, `StoreBusy` says so plainly. The schema carries its version in
+``PRAGMA user_version``; opening an older file copies a backup beside it, then migrates.
+
+Leaves out: what a rating is and when a card is due (see `quiz`), grading (see `grading`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Store", "StoreBusy", "LoggedReview", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates a file from version i to i + 1 (index i); version 0 is a new file.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        learner TEXT NOT NULL,
+        card_id TEXT NOT NULL,
+        typed TEXT NOT NULL,
+        verdict TEXT NOT NULL,          -- what the scheduler used: the override if any
+        score REAL NOT NULL,
+        machine_verdict TEXT NOT NULL,  -- the grader's verdict, kept for recalibration
+        override TEXT,                  -- NULL, or the learner's "correct" / "incorrect"
+        rating INTEGER NOT NULL,        -- FSRS rating: 1 Again, 2 Hard, 3 Good, 4 Easy
+        reviewed_at TEXT NOT NULL,      -- ISO 8601, UTC
+        due TEXT NOT NULL,              -- when the card is due next after this review
+        card_before TEXT,               -- FSRS card JSON before the review (NULL: new card)
+        card_after TEXT NOT NULL        -- FSRS card JSON after it
+    );
+    CREATE INDEX reviews_learner_card ON reviews (learner, card_id, id);
+    CREATE TABLE schedule (
+        learner TEXT NOT NULL,
+        card_id TEXT NOT NULL,
+        fsrs TEXT NOT NULL,             -- FSRS card JSON
+        due TEXT NOT NULL,
+        last_verdict TEXT NOT NULL,
+        last_review INTEGER NOT NULL REFERENCES reviews (id),
+        PRIMARY KEY (learner, card_id)
+    );
+    """,
+)
+
+
+class StoreBusy(RuntimeError):
+    """Another process held the progress file for longer than the busy timeout."""
+
+
+@dataclass(frozen=True)
+class LoggedReview:
+    """One row of the review log."""
+
+    id: int
+    learner: str
+    card_id: str
+    typed: str
+    verdict: str
+    score: float
+    machine_verdict: str
+    override: str | None
+    rating: int
+    reviewed_at: str
+    due: str
+    card_before: str | None
+    card_after: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Store:
+    """The progress file; one short-lived connection per operation (safe across processes).
+
+    >>> s = Store("/tmp/nnqa-doc/progress.sqlite3")   # doctest: +SKIP
+    >>> s.reviews("ana")                              # doctest: +SKIP
+    []
+    """
+
+    def __init__(self, path: str | Path | None = None, timeout: float = 10.0):
+        if path is None:
+            from .settings import Settings
+
+            path = Settings.from_env().data_dir / "progress.sqlite3"
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    # ------------------------------------------------------------ connections
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = FULL")  # a committed review survives a crash
+        return con
+
+    def _write(self, fn):
+        """Run fn(con) inside BEGIN IMMEDIATE ... COMMIT; roll back on any error."""
+        con = self._connect()
+        try:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                if "locked" in str(e) or "busy" in str(e):
+                    raise StoreBusy(
+                        f"the progress file {self.path} is locked by another nnqa process "
+                        f"(waited {self.timeout:g} s); try again when it is done"
+                    ) from None
+                raise
+            try:
+                result = fn(con)
+                con.execute("COMMIT")
+                return result
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+
+    def _read(self, sql: str, args=()) -> list[sqlite3.Row]:
+        con = self._connect()
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------ schema
+
+    @property
+    def version(self) -> int:
+        return int(self._read("PRAGMA user_version")[0][0])
+
+    def _migrate(self) -> None:
+        found = self.version
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer nnqa (schema {found} > {SCHEMA_VERSION})"
+            )
+        if found == SCHEMA_VERSION:
+            return
+        if found > 0:
+            self.backup(self.path.with_name(f"{self.path.name}.v{found}.bak"))
+
+        def apply(con):
+            now = int(con.execute("PRAGMA user_version").fetchone()[0])  # re-read under lock
+            for version in range(now, SCHEMA_VERSION):
+                for stmt in _MIGRATIONS[version].split(";"):
+                    if stmt.strip():
+                        con.execute(stmt)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+        self._write(apply)
+
+    def backup(self, dest: str | Path) -> Path:
+        """Copy the whole file (consistently, even while others write) to dest."""
+        dest = Path(dest)
+        tmp = dest.with_name(dest.name + ".tmp")
+        src, out = self._connect(), sqlite3.connect(tmp)
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+            src.close()
+        shutil.move(tmp, dest)
+        return dest
+
+    def integrity(self) -> str:
+        """`PRAGMA integrity_check`'s answer: "ok" for a sound file."""
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+    # ------------------------------------------------------------ reviews
+
+    def record(self, review: LoggedReview) -> int:
+        """Append a review and set the card's schedule, in one transaction; returns its id."""
+
+        def write(con):
+            cur = con.execute(
+                "INSERT INTO reviews (learner, card_id, typed, verdict, score, machine_verdict,"
+                " override, rating, reviewed_at, due, card_before, card_after)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (review.learner, review.card_id, review.typed, review.verdict, review.score,
+                 review.machine_verdict, review.override, review.rating, review.reviewed_at,
+                 review.due, review.card_before, review.card_after),
+            )  # fmt: skip
+            rid = cur.lastrowid
+            self._set_schedule(con, review, rid)
+            return rid
+
+        return self._write(write)
+
+    @staticmethod
+    def _set_schedule(con, review: LoggedReview, rid: int) -> None:
+        con.execute(
+            "INSERT INTO schedule (learner, card_id, fsrs, due, last_verdict, last_review)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (learner, card_id) DO UPDATE SET"
+            " fsrs = excluded.fsrs, due = excluded.due, last_verdict = excluded.last_verdict,"
+            " last_review = excluded.last_review",
+            (review.learner, review.card_id, review.card_after, review.due, review.verdict, rid),
+        )
+
+    def amend(self, review_id: int, verdict: str, override: str, rating: int, due: str,
+              card_after: str) -> None:  # fmt: skip
+        """Apply a learner's override to a logged review and to the card's schedule."""
+
+        def write(con):
+            row = con.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no review with id {review_id}")
+            con.execute(
+                "UPDATE reviews SET verdict = ?, override = ?, rating = ?, due = ?, card_after = ?"
+                " WHERE id = ?",
+                (verdict, override, rating, due, card_after, review_id),
+            )
+            latest = con.execute(
+                "SELECT last_review FROM schedule WHERE learner = ? AND card_id = ?",
+                (row["learner"], row["card_id"]),
+            ).fetchone()
+            if latest is not None and latest[0] == review_id:
+                amended = self._row(
+                    con.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+                )
+                self._set_schedule(con, amended, review_id)
+
+        self._write(write)
+
+    @staticmethod
+    def _row(row: sqlite3.Row) -> LoggedReview:
+        return LoggedReview(**dict(zip(row.keys(), row, strict=True)))
+
+    def review(self, review_id: int) -> LoggedReview:
+        rows = self._read("SELECT * FROM reviews WHERE id = ?", (review_id,))
+        if not rows:
+            raise KeyError(f"no review with id {review_id}")
+        return self._row(rows[0])
+
+    def latest_review(self, learner: str, card_id: str) -> int | None:
+        rows = self._read(
+            "SELECT last_review FROM schedule WHERE learner = ? AND card_id = ?", (learner, card_id)
+        )
+        return int(rows[0][0]) if rows else None
+
+    def reviews(self, learner: str | None = None) -> list[LoggedReview]:
+        """The review log in order, for one learner or everyone."""
+        if learner is None:
+            rows = self._read("SELECT * FROM reviews ORDER BY id")
+        else:
+            rows = self._read("SELECT * FROM reviews WHERE learner = ? ORDER BY id", (learner,))
+        return [self._row(r) for r in rows]
+
+    def schedule(self, learner: str) -> dict[str, sqlite3.Row]:
+        """card id -> its schedule row (fsrs, due, last_verdict) for one learner."""
+        rows = self._read("SELECT * FROM schedule WHERE learner = ?", (learner,))
+        return {r["card_id"]: r for r in rows}

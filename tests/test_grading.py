@@ -1,0 +1,155 @@
+"""Grading with the real model: verdicts on short and long cards, traps, teacher references."""
+
+import pytest
+
+from nnqa.grading import find_card, key_points
+from nnqa.grading_eval import grading_report
+from nnqa.polarity import contradictions
+
+
+def g(grader, cards, front, typed):
+    return grader.grade_card(find_card(cards, front), typed)
+
+
+@pytest.mark.parametrize(
+    "front, typed, verdict",
+    [
+        (
+            "What is dropout in neural networks?",
+            "its a regularisation thing, you randomly ignore neurons during training",
+            "correct",
+        ),
+        (
+            "What is a perceptron?",
+            "simplest neural net, just one layer with a step function",
+            "correct",
+        ),
+        ("What is a long short-term memory (LSTM)?", "a type of rnn", "partial"),
+        (
+            "What is a recurrent neural network (RNN)?",
+            "a network for images that uses convolution filters",
+            "incorrect",
+        ),
+        (
+            "Vanishing Gradient",
+            "when training deep nets the gradients get super small as they go back through the layers so the weights barely update and learning stalls",
+            "correct",
+        ),
+        ("Vanishing Gradient", "you can fix it with relu and batch normalization", "partial"),
+        (
+            "Explain backpropagation in detail",
+            "forward pass, compute loss, backward pass with chain rule to get gradients, then update weights with gradient descent",
+            "correct",
+        ),
+    ],
+)
+def test_verdicts_on_short_and_long_cards(grader, cards, front, typed, verdict):
+    assert g(grader, cards, front, typed).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        ("What is ReLU?", "What is ReLU?"),
+        ("What is dropout in neural networks?", "dropout dropout neural networks"),
+        ("What is ReLU?", "I don't know"),
+        ("What is ReLU?", "idk"),
+        ("What is ReLU?", ""),
+        ("What is ReLU?", "   "),
+        ("Vanishing Gradient", "vanishing gradient"),
+    ],
+)
+def test_traps_are_incorrect(grader, cards, front, typed):
+    grade = g(grader, cards, front, typed)
+    assert grade.verdict == "incorrect" and grade.score < 0.1
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        ("What is ReLU?", "ReLU causes vanishing gradients like the sigmoid"),
+        ("What is gradient descent in neural netowrks?", "gradient descent increases the loss"),
+        ("What is an activation function?", "an activation function removes non-linearity"),
+        ("Vanishing Gradient", "when the gradients get huge and blow up so the loss diverges"),
+    ],
+)
+def test_opposites_are_not_correct(grader, cards, front, typed):
+    grade = g(grader, cards, front, typed)
+    assert grade.verdict != "correct"
+    assert any("opposite" in n for n in grade.notes)
+
+
+def test_polarity_reads_negation_both_ways():
+    ref = "introducing non-linearity without causing vanishing gradients"
+    assert contradictions(ref, "relu does not cause vanishing gradients") == ()
+    assert "vanishing gradients" in contradictions(ref, "relu causes vanishing gradients")
+    assert contradictions("preventing overfitting", "so it doesn't overfit") == ()
+
+
+def test_grade_fields_and_rendering(grader, cards):
+    grade = g(
+        grader,
+        cards,
+        "What is dropout in neural networks?",
+        "randomly switching off units while training so it doesn't overfit",
+    )
+    card = find_card(cards, "What is dropout in neural networks?")
+    quoted = {p.text for p in key_points(card)}
+    assert set(grade.covered) | set(grade.missed) == quoted
+    assert grade.covered and 0.0 <= grade.score <= 1.0
+    text = str(grade)
+    assert grade.verdict.upper() in text and card.back in text
+    assert grade.to_dict()["covered"] == list(grade.covered)
+
+
+def test_long_card_key_points_weight_the_core(cards):
+    points = key_points(find_card(cards, "Vanishing Gradient"))
+    core = sum(p.weight for p in points if p.section == "")
+    assert core == pytest.approx(0.7) and sum(p.weight for p in points) == pytest.approx(1.0)
+    assert {p.section for p in points} == {"", "What causes them?", "Effects", "Solutions"}
+
+
+def test_grade_text_ladder_tracks_quality(grader):
+    ref = (
+        "Batch normalization normalizes the inputs of each layer over the mini-batch to zero mean "
+        "and unit variance, then scales and shifts them with learned parameters. It stabilises "
+        "and speeds up training and allows higher learning rates."
+    )
+    q = "What is batch normalization?"
+    ladder = [
+        "it normalizes each layer's inputs over the batch to zero mean and unit variance, then applies a learned scale and shift, which makes training faster and more stable",
+        "normalizing layer inputs using batch statistics so training is faster",
+        "something to do with normalizing",
+        "a way to pick the batch size",
+        "idk",
+    ]
+    scores = [grader.grade_text(ref, t, q).score for t in ladder]
+    assert scores == sorted(scores, reverse=True), scores
+    assert grader.grade_text(ref, ladder[0], q).verdict == "correct"
+    assert grader.grade_text(ref, "What is batch normalization?", q).verdict == "incorrect"
+
+
+def test_unknown_front_lists_closest(cards):
+    with pytest.raises(KeyError) as e:
+        find_card(cards, "What is a transformer?")
+    assert "closest fronts" in str(e.value)
+    assert find_card(cards, "what is relu").front == "What is ReLU?"
+    card = find_card(cards, "What is dropout in neural networks?")
+    assert find_card(cards, card.id) is card
+
+
+def test_module_grade_uses_deck(monkeypatch):
+    from nnqa.grading import grade
+
+    result = grade(
+        "What is dropout in neural networks?",
+        "randomly switching off units while training so it doesn't overfit",
+    )
+    assert result.verdict in ("correct", "partial") and result.card_id
+
+
+def test_labelled_set_agreement(grader, cards):
+    report = grading_report(grader=grader, cards=cards)
+    assert report.n >= 60
+    assert report.agreement >= 0.78, str(report)
+    assert report.trap_agreement >= 0.9, str(report)

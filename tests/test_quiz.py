@@ -1,0 +1,188 @@
+"""Quiz and progress store with the real model and a real SQLite file in a temp folder."""
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from nnqa import store as store_mod
+from nnqa.quiz import Quiz, rating_for, run_terminal_quiz
+from nnqa.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DROPOUT = "What is dropout in neural networks?"
+RELU = "What is ReLU?"
+
+WORKER = r"""
+import sys
+from nnqa.quiz import Quiz
+from nnqa.store import Store
+learner, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+quiz = Quiz(learner, store=Store(path))
+card = quiz.card("What is dropout in neural networks?")
+for i in range(n):
+    r = quiz.answer(card.id, "randomly switching off units while training so it doesn't overfit")
+    print(r.id, flush=True)
+"""
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2025, 1, 1, 12, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+def worker(learner, path, n):
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, learner, str(path), str(n)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+
+
+def test_rating_mapping():
+    assert [
+        rating_for(v, s)
+        for v, s in [("incorrect", 0.1), ("partial", 0.4), ("correct", 0.8), ("correct", 0.95)]
+    ] == [1, 2, 3, 4]
+
+
+def test_new_cards_in_deck_order_then_failed_before_passed(tutor, tmp_path):
+    clock = Clock()
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=clock)
+    assert quiz.next_card() is tutor.cards[0]
+    relu, dropout = quiz.card(RELU), quiz.card(DROPOUT)
+    passed = quiz.answer(
+        relu.id,
+        "relu is max(0,x), an activation function, doesnt have vanishing gradient like sigmoid",
+    )
+    failed = quiz.answer(dropout.id, "idk")
+    assert passed.verdict == "correct" and failed.verdict == "incorrect"
+    assert failed.due < passed.due
+    clock.now += timedelta(days=60)  # both due now
+    assert quiz.next_card() is dropout
+    stats = quiz.stats()
+    assert stats.reviewed == 2 and stats.due == 2 and stats.retention == 0.5
+    assert stats.per_card[0][0] == DROPOUT and "retention 50%" in str(stats)
+
+
+def test_override_changes_rating_and_is_logged(tutor, tmp_path):
+    store = Store(tmp_path / "p.sqlite3")
+    quiz = Quiz("ana", tutor=tutor, store=store, clock=Clock())
+    card = quiz.card(DROPOUT)
+    review = quiz.answer(card.id, "some neurons get turned off during training")
+    assert review.rating in (2, 3)
+    wrong = quiz.override(review.id, correct=False)
+    assert wrong.rating == 1 and wrong.verdict == "incorrect" and wrong.due < review.due
+    right = quiz.override(review.id, correct=True)
+    assert right.rating == 3 and "overruled" in str(right)
+    logged = store.review(review.id)
+    assert (logged.machine_verdict, logged.override, logged.verdict, logged.rating) == (
+        review.grade.verdict,
+        "correct",
+        "correct",
+        3,
+    )
+    assert store.schedule("ana")[card.id]["due"] == right.due.isoformat()
+    with pytest.raises(KeyError):
+        Quiz("bo", tutor=tutor, store=store).override(review.id, True)
+
+
+def test_terminal_quiz_reads_answers_and_overrides(tutor, tmp_path):
+    import io
+
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
+    out = io.StringIO()
+    done = run_terminal_quiz(
+        "ana",
+        input=io.StringIO("subset of ML using neural nets\n:right\nidk\n:q\n"),
+        output=out,
+        quiz=quiz,
+    )
+    text = out.getvalue()
+    assert (
+        done == 2
+        and "Q: What is deep learning" in text
+        and "overruled" in text
+        and "due again" in text
+    )
+    assert [r.override for r in quiz.store.reviews("ana")] == ["correct", None]
+
+
+def test_review_log_survives_sigkill(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    proc = worker("ana", path, 10_000)
+    ids = []
+    deadline = time.time() + 60
+    while len(ids) < 15 and time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        ids.append(int(line))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(ids) >= 15, proc.stderr.read()
+    store = Store(path)
+    assert store.integrity() == "ok"
+    rows = store.reviews("ana")
+    assert {r.id for r in rows} >= set(ids)  # every acknowledged review is there
+    for r in rows:  # and every stored one is whole
+        assert r.verdict and r.machine_verdict and r.rating in (1, 2, 3, 4)
+        assert json.loads(r.card_after)["due"] == r.due
+    assert store.schedule("ana").popitem()[1]["last_review"] == rows[-1].id
+
+
+def test_two_processes_reviewing_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    Store(path)
+    procs = [worker(name, path, 25) for name in ("ana", "bo")]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    store = Store(path)
+    assert store.integrity() == "ok"
+    assert len(store.reviews("ana")) == 25 and len(store.reviews("bo")) == 25
+    assert len({r.id for r in store.reviews()}) == 50
+
+
+def test_locked_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    Store(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(store_mod.StoreBusy, match="locked by another nnqa process"):
+            Store(path, timeout=0.2)._write(lambda con: None)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_migration_backs_up_first(tmp_path, monkeypatch):
+    path = tmp_path / "p.sqlite3"
+    Store(path)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(
+        store_mod,
+        "_MIGRATIONS",
+        store_mod._MIGRATIONS + ("ALTER TABLE reviews ADD COLUMN note TEXT",),
+    )
+    migrated = Store(path)
+    assert migrated.version == 2
+    backup = tmp_path / "p.sqlite3.v1.bak"
+    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 1
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 1)
+    with pytest.raises(RuntimeError, match="newer nnqa"):
+        Store(path)
+
+
+def test_default_store_lives_in_data_dir(tmp_path):
+    assert Store().path == tmp_path / "data" / "progress.sqlite3"
