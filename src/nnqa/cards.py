@@ -308,6 +308,9 @@ def find_card(cards: list[Card], key: str) -> Card:
     exact = [c for c in cards if _norm(c.front) == want]
     if len(exact) == 1:
         return exact[0]
+    contains = [c for c in cards if want and f" {want} " in f" {_norm(c.front)} "]
+    if len(contains) == 1:  # "what is dropout" names "What is dropout in neural networks?"
+        return contains[0]
     ratio = {c.id: difflib.SequenceMatcher(None, want, _norm(c.front)).ratio() for c in cards}
     ranked = sorted(cards, key=lambda c: -ratio[c.id])
     if ranked and ratio[ranked[0].id] >= 0.8:

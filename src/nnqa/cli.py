@@ -79,8 +79,37 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_grade(args) -> int:
+    tutor = _tutor(args)
+    typed = " ".join(args.answer) if args.answer else sys.stdin.read()
+    g = tutor.grader.grade_card(tutor.card(args.card), typed)
+    _print(g, args.json)
+    return 0
+
+
+def cmd_quiz(args) -> int:
+    from .quiz import Quiz, run_terminal_quiz
+
+    quiz = Quiz(args.learner, tutor=_tutor(args))
+    run_terminal_quiz(args.learner, quiz=quiz)
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from .quiz import Quiz
+
+    _print(Quiz(args.learner, tutor=_tutor(args)).stats(), args.json)
+    return 0
+
+
+def _grading_eval(tutor, args):
+    from .grading_eval import grading_report
+
+    return grading_report(grader=tutor.grader, cards=tutor.cards)
+
+
 # Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
-_EXTRA_EVALS: dict = {}
+_EXTRA_EVALS: dict = {"grading": _grading_eval}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--questions", default="tests/data/questions.jsonl")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_eval)
+
+    g = sub.add_parser("grade", help="grade a typed answer to a card")
+    g.add_argument("card", help="the card's front (close enough) or id")
+    g.add_argument("answer", nargs="*", help="the typed answer (read from stdin when absent)")
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.set_defaults(func=cmd_grade)
+
+    q = sub.add_parser("quiz", help="an interactive review of due cards (FSRS); :q to stop")
+    q.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
+    q.set_defaults(func=cmd_quiz)
+
+    st = sub.add_parser("stats", help="cards due, reviewed, retention per card")
+    st.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
+    st.add_argument("--json", action="store_true", help="print JSON")
+    st.set_defaults(func=cmd_stats)
     return p
 
 
