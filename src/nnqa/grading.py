@@ -5,9 +5,10 @@ bullets of each further section ("Causes", "Solutions", ...), a short label bull
 to the bullet it introduces. The typed answer is split into clauses and encoded once,
 in one batch with the whole answer; each key point is covered as well as its best
 matching clause covers it (cosine plus a share for the point's own words the answer
-uses, synonyms folded: units~neurons, loops~cycles; ramped to [0, 1]). Coverage is combined per section
-(best point and mean of points), and sections are combined with the main definition
-weighted above the details, so a long card is right when its core is there.
+uses, synonyms folded: units~neurons, loops~cycles; ramped to [0, 1]). Coverage is
+combined per section (best point and mean of points), and sections are combined with
+the main definition weighted above the details, so a long card is right when its core
+is there.
 
 Guards come before the score: empty input and "I don't know" score 0; an answer that
 only repeats the question's words scores near 0; an answer that says the opposite of
