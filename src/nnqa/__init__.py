@@ -1,0 +1,1 @@
+"""nnqa: a study companion for neural networks."""
