@@ -158,13 +158,13 @@ DEMOS: dict[str, DemoSpec] = {
         ),
         DemoSpec(
             "exploding_gradients",
-            "Exploding gradients: a badly initialised deep net diverges; clipping and L2 tame it",
+            "Exploding gradients: a badly initialised deep net diverges; clipping tames it",
             ("Exploding Gradient",),
             (
                 Param("layers", 12, 2, 40, help="hidden layers in the MLP"),
                 Param("width", 32, 4, 256, help="units per hidden layer"),
-                Param("init_scale", 3.0, 0.5, 10.0, help="initial weights = init_scale × He init"),
-                Param("steps", 60, 5, 1000, help="SGD steps per run"),
+                Param("init_scale", 2.0, 0.5, 10.0, help="initial weights = init_scale × He init"),
+                Param("steps", 100, 5, 1000, help="SGD steps per run"),
                 Param("lr", 0.05, 1e-5, 1.0, help="SGD learning rate"),
                 Param("clip", 1.0, 1e-3, 100.0, help="max gradient norm for the clipped run"),
                 Param("weight_decay", 0.1, 0.0, 1.0, help="L2 coefficient for the weight-decay run"),
