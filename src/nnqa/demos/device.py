@@ -8,6 +8,7 @@ that importing this module stays cheap.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 ENV_VAR = "NNQA_DEVICE"
 _KINDS = ("cpu", "cuda", "mps")
@@ -45,3 +46,34 @@ def pick_device(requested: str | None = None) -> str:
     ):
         raise ValueError(f"{source}={choice!r} but MPS is not available here; use 'cpu'")
     return choice.lower()
+
+
+THREADS_ENV_VAR = "NNQA_DEMO_THREADS"
+
+
+@contextmanager
+def demo_threads(device: str):
+    """Run the body with torch's CPU thread pool at ``$NNQA_DEMO_THREADS`` (default 1).
+
+    The demos' tensors are tiny, so a second thread buys little; and when another process
+    keeps the other core busy, two spinning OpenMP threads made one demo 10-15× slower in
+    our measurements (cnn: 1.7 s with 1 thread, 8-30 s with 2). The previous setting is
+    restored on exit. ``torch.set_num_threads`` is process-wide: concurrent demo runs in
+    threads of one process share the setting.
+    """
+    import torch
+
+    if not device.startswith("cpu"):
+        yield
+        return
+    wanted = os.environ.get(THREADS_ENV_VAR, "").strip()
+    try:
+        n = max(1, int(wanted)) if wanted else 1
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV_VAR} must be a positive integer, got {wanted!r}") from None
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -274,8 +274,8 @@ DEMOS: dict[str, DemoSpec] = {
             "A small CNN against an MLP of similar size on 8×8 digits",
             ("What is a convolutional neural network (CNN)?",),
             (
-                Param("filters", 8, 1, 64, help="filters in the first conv layer"),
-                Param("epochs", 15, 1, 200, help="passes over the training images"),
+                Param("filters", 8, 1, 32, help="filters in each conv layer"),
+                Param("epochs", 20, 1, 100, help="passes over the training images"),
                 Param("batch", 64, 8, 1024, help="minibatch size"),
                 Param("lr", 0.01, 1e-5, 1.0, help="Adam learning rate"),
                 _seed(),
@@ -370,10 +370,12 @@ def run_demo(name: str, device: str | None = None, **params: Any):
     >>> r.metrics["separable_accuracy"]         # doctest: +SKIP
     1.0
     """
-    from .device import pick_device
+    from .device import demo_threads, pick_device
 
     spec = get_spec(name)
     values = spec.resolve(params)
+    dev = pick_device(device)
     module = importlib.import_module(spec.module_path)
     cfg = module.Config(**values)
-    return module.run(cfg, pick_device(device))
+    with demo_threads(dev):
+        return module.run(cfg, dev)
