@@ -5,7 +5,7 @@ The surface is f(x, y) = (x² + c·y²)/2, a valley ``c`` times steeper across t
 the gradient from autograd, starts from the same random point for each learning rate.
 On a quadratic the answer is known exactly: each direction shrinks by |1 − lr·λ| per step,
 so descent converges only when lr < 2/c, is fastest near lr = 2/(1 + c), and crawls when lr
-is tiny. Defaults (c = 5): 0.01 crawls, 0.3 converges, 0.42 > 2/5 oscillates and diverges.
+is tiny. Defaults (c = 5): 0.005 crawls, 0.3 converges, 0.42 > 2/5 oscillates and diverges.
 
 Leaves out: momentum, Adam, stochastic minibatches, non-convex surfaces.
 Worst case at max params (2000 steps): about 1 s.
@@ -29,7 +29,7 @@ START_RADIUS = 2.0
 
 @dataclass(frozen=True)
 class Config:
-    lr_small: float = 0.01  # too small: crawls along the valley floor
+    lr_small: float = 0.005  # too small: crawls along the valley floor
     lr_good: float = 0.3  # near 2/(1 + c): converges fast
     lr_large: float = 0.42  # above 2/c: overshoots further each step
     steps: int = 40  # gradient steps per run

@@ -9,11 +9,17 @@ state that is only changed through gates, so information (and gradient) can pass
 steps almost untouched. Both get the same hidden size, optimiser, steps and data; we train
 a fresh pair for each length and report test accuracy (chance is 1/vocab).
 
-The LSTM's forget-gate bias starts at 1 (Jozefowicz et al., 2015), a standard choice that
-makes "remember by default" the starting point. Leaves out: GRUs, attention, truncated
-backprop through time, gradient clipping.
-Worst case at max params (length 200, 8 lengths, 256 hidden, 5000 steps, batch 1024): hours;
-keep ``steps × batch × max_length`` modest. The defaults take about 4 s on a 2-core CPU.
+The LSTM's gate biases use chrono initialisation (Tallec & Ollivier, "Can recurrent neural
+networks warp time?", ICLR 2018): forget-gate bias log(u), u ~ U(1, T − 1), and input-gate
+bias −log(u), so its units start with memory time scales spread up to the sequence length.
+That is a property of the gates (a tanh RNN has no such knob), but it is a choice: with
+PyTorch's default init the LSTM needs far more than 300 steps to learn this task at T = 40.
+Even so, 300 steps is a short budget: at T = 40 the LSTM wins for most seeds, not all, and
+the text reports what happened in this run.
+
+Leaves out: GRUs, attention, truncated backprop through time, gradient clipping.
+Worst case at max params (length 100, 6 lengths, 128 hidden, 2000 steps, batch 256): about
+10 minutes; the defaults take about 5 s on a 2-core CPU (one thread).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ TEST_SEQUENCES = 512
 @dataclass(frozen=True)
 class Config:
     max_length: int = 40  # longest sequence tried
-    lengths: int = 4  # how many lengths, evenly spaced from 5 to max_length
+    lengths: int = 3  # how many lengths, evenly spaced from 5 to max_length
     vocab: int = 4  # distinct tokens; chance accuracy is 1/vocab
     hidden: int = 32  # hidden units in both models
     steps: int = 300  # Adam steps per model and length
@@ -51,15 +57,17 @@ class Config:
 class Recaller(nn.Module):
     """A recurrent layer (RNN or LSTM) and a linear head on its last hidden state."""
 
-    def __init__(self, kind: str, vocab: int, hidden: int):
+    def __init__(self, kind: str, vocab: int, hidden: int, length: int):
         super().__init__()
         cls = nn.LSTM if kind == "lstm" else nn.RNN
         self.rnn = cls(vocab, hidden, batch_first=True)
         self.head = nn.Linear(hidden, vocab)
-        if kind == "lstm":  # gates are [input, forget, cell, output] chunks of size hidden
+        if kind == "lstm":  # chrono init; gates are [input, forget, cell, output] chunks
             with torch.no_grad():
-                self.rnn.bias_ih_l0[hidden : 2 * hidden].fill_(1.0)
-                self.rnn.bias_hh_l0[hidden : 2 * hidden].fill_(0.0)
+                b_f = torch.log(torch.rand(hidden) * max(length - 2, 0) + 1.0)  # (H,) ≥ 0
+                self.rnn.bias_ih_l0[hidden : 2 * hidden].copy_(b_f)
+                self.rnn.bias_ih_l0[:hidden].copy_(-b_f)
+                self.rnn.bias_hh_l0[: 2 * hidden].zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)  # x: (B, T, V) → out: (B, T, H)
@@ -75,7 +83,7 @@ def batch_of(n: int, length: int, vocab: int, g: torch.Generator, device: str):
 def train_and_test(kind: str, length: int, cfg: Config, device: str, seed: int) -> tuple[float, list[float]]:
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = Recaller(kind, cfg.vocab, cfg.hidden).to(device)
+    model = Recaller(kind, cfg.vocab, cfg.hidden, length).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     losses = []
     for _ in range(cfg.steps):
@@ -137,15 +145,20 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     ax2.set_title(f"Training at T = {lengths[-1]}")
     ax2.legend(fontsize=8)
 
+    if acc["lstm"][-1] > acc["rnn"][-1] + 0.1:
+        verdict = f"The LSTM's gated memory cell keeps the first token for {lengths[-1]} steps"
+    elif acc["lstm"][-1] < acc["rnn"][-1] - 0.1:
+        verdict = "This run the RNN did better: with this few training steps the LSTM had not yet learned to hold the token"
+    else:
+        verdict = "This run the two ended close"
     pairs = ", ".join(f"T={t}: {r:.0%} vs {l_:.0%}" for t, r, l_ in zip(lengths, acc["rnn"], acc["lstm"]))
     text = (
         f"Recalling the first of T tokens ({cfg.vocab} kinds, chance {chance:.0%}), accuracy of "
         f"the tanh RNN against the LSTM with {cfg.hidden} hidden units each and {cfg.steps} "
         f"training steps: {pairs}. An RNN carries information through a cycle, one step at a "
         f"time, so in principle it can remember; in practice its gradient through time fades "
-        f"with the length. The LSTM's gated memory cell keeps the first token for "
-        f"{lengths[-1]} steps: at the longest length it scores {acc['lstm'][-1]:.0%} against "
-        f"the RNN's {acc['rnn'][-1]:.0%}."
+        f"with the length. {verdict}: at T = {lengths[-1]} the LSTM scores "
+        f"{acc['lstm'][-1]:.0%} against the RNN's {acc['rnn'][-1]:.0%}."
     )
     return DemoResult(
         name=NAME,
