@@ -163,10 +163,10 @@ def test_same_seed_same_metrics(name, params):
 def test_out_of_bounds_names_parameter_and_bound():
     with pytest.raises(ValueError, match=r"layers must be between 2 and 60, got 10000"):
         run_demo("vanishing_gradients", layers=10000)
-    with pytest.raises(ValueError, match=r"^lr must be between"):
-        run_demo("gradient_descent", lr_good=0.3, lr_large=5.0) if False else run_demo(
-            "feedforward", lr=-1.0
-        )
+    with pytest.raises(ValueError, match=r"^lr must be between 1e-05 and 1.0, got -1.0"):
+        run_demo("feedforward", lr=-1.0)
+    with pytest.raises(ValueError, match=r"^lr_large must be between"):
+        run_demo("gradient_descent", lr_large=5.0)
 
 
 @pytest.mark.parametrize("bad", ["abc", 2.5, True, None, [3], float("nan")])
@@ -182,7 +182,9 @@ def test_numeric_strings_and_integral_floats_are_accepted():
 
 
 def test_unknown_parameter_lists_valid_ones():
-    with pytest.raises(ValueError, match=r"unknown parameter.*depth.*valid: layers, width, batch, seed"):
+    with pytest.raises(
+        ValueError, match=r"unknown parameter.*depth.*valid: layers, width, batch, seed"
+    ):
         run_demo("vanishing_gradients", depth=3)
 
 

@@ -110,7 +110,7 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     metrics: dict = {
         "max_abs_grad_diff": worst,
         "max_abs_param_diff_after_training": param_diff,
-        "max_abs_loss_diff": max(abs(a - b) for a, b in zip(losses_hand, losses_auto)),
+        "max_abs_loss_diff": max(abs(a - b) for a, b in zip(losses_hand, losses_auto, strict=True)),
         "loss_first": losses_hand[0],
         "loss_last": losses_hand[-1],
     }

@@ -124,21 +124,31 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     ax_acc, ax_img = top.subplots(1, 2)
     names = ["CNN", "MLP"]
     xs = torch.arange(2).tolist()
-    ax_acc.bar([i - 0.2 for i in xs], [metrics["cnn_test_accuracy"], metrics["mlp_test_accuracy"]], 0.4, label="test")
-    ax_acc.bar([i + 0.2 for i in xs], [metrics["cnn_shifted_accuracy"], metrics["mlp_shifted_accuracy"]], 0.4, label="shifted 1 px")
+    ax_acc.bar(
+        [i - 0.2 for i in xs],
+        [metrics["cnn_test_accuracy"], metrics["mlp_test_accuracy"]],
+        0.4,
+        label="test",
+    )
+    ax_acc.bar(
+        [i + 0.2 for i in xs],
+        [metrics["cnn_shifted_accuracy"], metrics["mlp_shifted_accuracy"]],
+        0.4,
+        label="shifted 1 px",
+    )
     ax_acc.set_xticks(xs, [f"{n}\n({metrics[n.lower() + '_parameters']} params)" for n in names])
     ax_acc.set_ylim(0, 1)
     ax_acc.set_ylabel("accuracy")
     ax_acc.legend(fontsize=8, loc="lower right")
     ax_acc.set_title("Held-out digits")
-    ax_img.imshow(torch.cat([x_te[i, 0].cpu() for i in range(6)], dim=1), cmap="gray_r")
+    ax_img.imshow(torch.cat([x_te[i, 0].cpu() for i in range(6)], dim=1).numpy(), cmap="gray_r")
     ax_img.set_axis_off()
     ax_img.set_title("Some test digits (8×8)")
     bottom.suptitle("First-layer 3×3 filters the CNN learned", fontsize=10)
     for i, ax in enumerate(bottom.subplots(rows, cols, squeeze=False).flatten()):
         ax.set_axis_off()
         if i < shown:
-            ax.imshow(w[i], cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
+            ax.imshow(w[i].numpy(), cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
 
     m = metrics
     text = (

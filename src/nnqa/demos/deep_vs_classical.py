@@ -78,12 +78,20 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     _, s, v = torch.linalg.svd(h_centered.cpu(), full_matrices=False)  # v: (k, hidden)
     pcs = h_centered.cpu() @ v[:2].T  # (N, 2) top-2 principal components
     explained = (s[:2] ** 2).sum().item() / max((s**2).sum().item(), 1e-30)
-    metrics = dict(acc, hidden_variance_in_top2_pcs=explained, parameters_network=sum(p.numel() for p in net.parameters()))
+    metrics = dict(
+        acc,
+        hidden_variance_in_top2_pcs=explained,
+        parameters_network=sum(p.numel() for p in net.parameters()),
+    )
 
     fig, (ax1, ax2, ax3) = new_figure(3, width=3.8)
     draw_boundary(ax1, linear, x_te, y_te, f"Linear: {acc['linear_test_accuracy']:.0%}", device)
-    draw_boundary(ax2, net, x_te, y_te, f"{cfg.hidden}-unit net: {acc['network_test_accuracy']:.0%}", device)
-    ax3.scatter(pcs[:, 0], pcs[:, 1], c=y_te.cpu(), cmap="coolwarm", s=10, edgecolor="k", linewidths=0.3)
+    draw_boundary(
+        ax2, net, x_te, y_te, f"{cfg.hidden}-unit net: {acc['network_test_accuracy']:.0%}", device
+    )
+    ax3.scatter(
+        pcs[:, 0], pcs[:, 1], c=y_te.cpu(), cmap="coolwarm", s=10, edgecolor="k", linewidths=0.3
+    )
     ax3.set_title("Hidden layer, top-2 PCA")
     ax3.set_xlabel("PC 1")
     ax3.set_ylabel("PC 2")

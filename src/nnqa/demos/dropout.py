@@ -112,7 +112,7 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     ax1.set_title("Fits")
     ax1.legend(fontsize=8)
     steps_axis = [min(10 * (i + 1), cfg.steps) for i in range(len(curves["plain"][0]))]
-    for (label, (tr, va)), color in zip(curves.items(), ("tab:blue", "tab:orange")):
+    for (label, (tr, va)), color in zip(curves.items(), ("tab:blue", "tab:orange"), strict=True):
         ax2.semilogy(steps_axis, tr, color=color, ls="--", label=f"{label} train")
         ax2.semilogy(steps_axis, va, color=color, label=f"{label} validation")
     ax2.axhline(cfg.noise**2, color="gray", ls=":", label="noise floor")

@@ -68,11 +68,15 @@ def build_mlp(cfg: Config) -> nn.Sequential:
     return nn.Sequential(*mods, head)
 
 
-def train(cfg: Config, x, y, state, clip: bool, decay: bool, device: str) -> tuple[list[float], float]:
+def train(
+    cfg: Config, x, y, state, clip: bool, decay: bool, device: str
+) -> tuple[list[float], float]:
     """SGD from the initial ``state``; returns (loss per step, largest raw gradient norm)."""
     net = build_mlp(cfg).to(device)
     net.load_state_dict(state)
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay if decay else 0.0)
+    opt = torch.optim.SGD(
+        net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay if decay else 0.0
+    )
     losses, max_grad = [], 0.0
     for _ in range(cfg.steps):
         loss = nn.functional.mse_loss(net(x), y)  # net(x): (N, 1)

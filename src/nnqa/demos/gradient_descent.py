@@ -65,7 +65,9 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     angle = (0.15 + 0.2 * torch.rand(1, generator=g).item()) * math.pi
     angle += math.pi * torch.randint(0, 2, (1,), generator=g).item()
     dtype = torch.float32 if device.startswith("mps") else torch.float64
-    start = torch.tensor([math.cos(angle), math.sin(angle)], dtype=dtype, device=device) * START_RADIUS
+    start = (
+        torch.tensor([math.cos(angle), math.sin(angle)], dtype=dtype, device=device) * START_RADIUS
+    )
 
     runs = {"small": cfg.lr_small, "good": cfg.lr_good, "large": cfg.lr_large}
     paths = {k: descend(start, lr, cfg.steps, cfg.curvature) for k, lr in runs.items()}
@@ -73,7 +75,10 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     def dist(p):
         return math.hypot(*p)
 
-    metrics: dict = {"start_distance": dist(paths["good"][0]), "stable_lr_limit": 2.0 / cfg.curvature}
+    metrics: dict = {
+        "start_distance": dist(paths["good"][0]),
+        "stable_lr_limit": 2.0 / cfg.curvature,
+    }
     for k, path in paths.items():
         d = [dist(p) for p in path]
         metrics[f"final_distance_{k}"] = d[-1]
@@ -91,7 +96,9 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
         ys = [p[1] for p in path]
         ax1.plot(xs, ys, marker=".", ms=4, lw=1, label=f"lr={runs[k]:g} ({k})")
         metrics_d = metrics[f"distances_{k}"]
-        ax2.semilogy(range(len(metrics_d)), [max(v, 1e-300) for v in metrics_d], label=f"lr={runs[k]:g}")
+        ax2.semilogy(
+            range(len(metrics_d)), [max(v, 1e-300) for v in metrics_d], label=f"lr={runs[k]:g}"
+        )
     ax1.plot([0], [0], "k*", ms=10)
     ax1.set_xlim(-lim, lim)
     ax1.set_ylim(-lim, lim)

@@ -79,7 +79,9 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
 
     # The race: separable data, labels from a true line; start from -WRONG_SCALE × truth.
     g = torch.Generator().manual_seed(cfg.seed)
-    x = (torch.rand(RACE_POINTS, 2, generator=g, dtype=torch.float64) * 4 - 2).to(device, dtype)  # (N, 2)
+    x = (torch.rand(RACE_POINTS, 2, generator=g, dtype=torch.float64) * 4 - 2).to(
+        device, dtype
+    )  # (N, 2)
     w_true = torch.tensor([1.5, -1.0, 0.3], dtype=dtype, device=device)
     y = ((torch.cat([x, torch.ones_like(x[:, :1])], dim=1) @ w_true) > 0).to(dtype)  # (N,)
     w0 = -WRONG_SCALE * w_true

@@ -41,7 +41,9 @@ class Config:
 def separable_set(n: int, margin: float, g: torch.Generator):
     """``n`` points in [−1, 1]² labelled ±1 by a random line, none within ``margin`` of it."""
     angle = torch.rand(1, generator=g).item() * 6.283185307179586
-    normal = torch.tensor([torch.cos(torch.tensor(angle)).item(), torch.sin(torch.tensor(angle)).item()])
+    normal = torch.tensor(
+        [torch.cos(torch.tensor(angle)).item(), torch.sin(torch.tensor(angle)).item()]
+    )
     offset = (torch.rand(1, generator=g).item() - 0.5) * 0.6
     kept = []
     while sum(len(k) for k in kept) < n:  # rejection sampling; margin ≤ 0.5 keeps it quick
@@ -60,7 +62,7 @@ def train_perceptron(x, y, epochs: int, lr: float):
     xs, ys = x.tolist(), y.tolist()  # the rule is sequential: one point at a time
     for _ in range(epochs):
         mistakes = 0
-        for xi, yi in zip(xs, ys):
+        for xi, yi in zip(xs, ys, strict=True):
             xi_t = torch.tensor(xi, dtype=x.dtype, device=x.device)
             if yi * (torch.dot(w, xi_t) + b).item() <= 0:  # wrong side (or on the line)
                 w += lr * yi * xi_t
@@ -86,7 +88,9 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     w_s, b_s, m_s = train_perceptron(xs, ys, cfg.epochs, cfg.lr)
 
     # XOR: label +1 when exactly one coordinate is 1 (here as ±1 corners).
-    xx = torch.tensor([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]], dtype=xs.dtype, device=device)
+    xx = torch.tensor(
+        [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]], dtype=xs.dtype, device=device
+    )
     yx = torch.tensor([-1.0, 1.0, 1.0, -1.0], dtype=xs.dtype, device=device)
     w_x, b_x, m_x = train_perceptron(xx, yx, cfg.epochs, cfg.lr)
 
@@ -111,7 +115,9 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
         (ax2, xx, yx, w_x, b_x, f"XOR: accuracy {acc_x:.0%}"),
     ):
         xc, yc = x.cpu(), y.cpu()
-        ax.scatter(xc[:, 0], xc[:, 1], c=yc, cmap="coolwarm", s=18 if len(xc) > 4 else 80, edgecolor="k")
+        ax.scatter(
+            xc[:, 0], xc[:, 1], c=yc, cmap="coolwarm", s=18 if len(xc) > 4 else 80, edgecolor="k"
+        )
         wc, bc = w.cpu().tolist(), b.item()
         grid = torch.linspace(-1.3, 1.3, 2).tolist()
         if abs(wc[1]) > 1e-12:

@@ -68,10 +68,14 @@ class Param:
             if not isinstance(value, str):
                 raise ValueError(f"{self.name} must be a string, got {value!r}")
             if self.choices and value not in self.choices:
-                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+                raise ValueError(
+                    f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}"
+                )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError(f"{self.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
+            raise ValueError(
+                f"{self.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}"
+            )
         try:
             number = float(value)
         except ValueError:
@@ -87,8 +91,12 @@ class Param:
             elif number != int(number):
                 raise ValueError(f"{self.name} must be an integer, got {value!r}")
             number = int(number)
-        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
-            raise ValueError(f"{self.name} must be between {self.min} and {self.max}, got {value!r}")
+        if (self.min is not None and number < self.min) or (
+            self.max is not None and number > self.max
+        ):
+            raise ValueError(
+                f"{self.name} must be between {self.min} and {self.max}, got {value!r}"
+            )
         return number
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +175,9 @@ DEMOS: dict[str, DemoSpec] = {
                 Param("steps", 100, 5, 1000, help="SGD steps per run"),
                 Param("lr", 0.05, 1e-5, 1.0, help="SGD learning rate"),
                 Param("clip", 1.0, 1e-3, 100.0, help="max gradient norm for the clipped run"),
-                Param("weight_decay", 0.1, 0.0, 1.0, help="L2 coefficient for the weight-decay run"),
+                Param(
+                    "weight_decay", 0.1, 0.0, 1.0, help="L2 coefficient for the weight-decay run"
+                ),
                 _seed(),
             ),
             "Training loss with no fix, with gradient-norm clipping, and with weight decay.",
@@ -246,7 +256,13 @@ DEMOS: dict[str, DemoSpec] = {
             "MSE against cross-entropy: the gradient when the prediction is wrong",
             ("What is a loss function in neural networks?",),
             (
-                Param("worst_logit", -8.0, -30.0, -1.0, help="how confidently wrong the worst prediction is"),
+                Param(
+                    "worst_logit",
+                    -8.0,
+                    -30.0,
+                    -1.0,
+                    help="how confidently wrong the worst prediction is",
+                ),
                 Param("points", 401, 11, 100001, help="grid points"),
                 Param("steps", 100, 1, 5000, help="gradient steps for the training race"),
                 Param("lr", 0.5, 1e-4, 10.0, help="learning rate for the training race"),
@@ -285,7 +301,10 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "rnn_vs_lstm",
             "RNN against LSTM: remembering the first token of a growing sequence",
-            ("What is a recurrent neural network (RNN)?", "What is a long short-term memory (LSTM)?"),
+            (
+                "What is a recurrent neural network (RNN)?",
+                "What is a long short-term memory (LSTM)?",
+            ),
             (
                 Param("max_length", 40, 5, 100, help="longest sequence tried"),
                 Param("lengths", 3, 1, 6, help="how many sequence lengths from 5 to max_length"),
@@ -352,7 +371,9 @@ def demos_for_card(front: str) -> list[str]:
     """
     names = [s.name for s in DEMOS.values() if front in s.cards]
     order = _CARD_ORDER.get(front, ())
-    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), names.index(n)))
+    return sorted(
+        names, key=lambda n: (order.index(n) if n in order else len(order), names.index(n))
+    )
 
 
 def check_config(name: str, cfg: Any) -> None:

@@ -80,7 +80,9 @@ def batch_of(n: int, length: int, vocab: int, g: torch.Generator, device: str):
     return x.to(device), tokens[:, 0].to(device)  # label: the first token, (B,)
 
 
-def train_and_test(kind: str, length: int, cfg: Config, device: str, seed: int) -> tuple[float, list[float]]:
+def train_and_test(
+    kind: str, length: int, cfg: Config, device: str, seed: int
+) -> tuple[float, list[float]]:
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = Recaller(kind, cfg.vocab, cfg.hidden, length).to(device)
@@ -151,7 +153,10 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
         verdict = "This run the RNN did better: with this few training steps the LSTM had not yet learned to hold the token"
     else:
         verdict = "This run the two ended close"
-    pairs = ", ".join(f"T={t}: {r:.0%} vs {l_:.0%}" for t, r, l_ in zip(lengths, acc["rnn"], acc["lstm"]))
+    pairs = ", ".join(
+        f"T={t}: {r:.0%} vs {l_:.0%}"
+        for t, r, l_ in zip(lengths, acc["rnn"], acc["lstm"], strict=True)
+    )
     text = (
         f"Recalling the first of T tokens ({cfg.vocab} kinds, chance {chance:.0%}), accuracy of "
         f"the tanh RNN against the LSTM with {cfg.hidden} hidden units each and {cfg.steps} "
