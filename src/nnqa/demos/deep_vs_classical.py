@@ -10,7 +10,9 @@ representation in which the problem *is* linear; that is the sense in which deep
 "learns representations" instead of relying on hand-made features.
 
 Leaves out: feature engineering by hand (x² + y² would make it linear too), deeper nets,
-kernels. Worst case at max params (256 hidden, 5000 points, 5000 steps): about 1 minute.
+kernels.
+Worst case at max params (64 hidden, 2000 points, 2000 steps): 12.6 s measured on the
+2-core CPU at load average ~6; the defaults take about 0.6 s.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ limits slow growth of the weights but cannot undo one enormous step, which is wh
 prevents: we report what actually happened rather than what the card promises.
 
 Leaves out: RNNs through time, Adam (which rescales steps itself), learning-rate warm-up.
-Worst case at max params (40 layers, width 256, 1000 steps): about 10 s on a 2-core CPU.
+Worst case at max params (40 layers, width 128, 500 steps): 38 s measured on the
+2-core CPU at load average ~6; the defaults take about 1.2 s.
 """
 
 from __future__ import annotations

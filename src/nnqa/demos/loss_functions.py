@@ -12,7 +12,8 @@ set, started from weights that are confidently wrong (the true weights, negated 
 trained with each loss at the same learning rate.
 
 Leaves out: regression (where MSE is the right choice), focal loss, label smoothing.
-Worst case at max params (100001 points, 5000 steps): about 2 s.
+Worst case at max params (100001 points, 5000 steps): 6.4 s measured on the 2-core CPU
+at load average ~6; the defaults take about 0.1 s.
 """
 
 from __future__ import annotations

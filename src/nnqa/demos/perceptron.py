@@ -8,8 +8,8 @@ around the line is left empty, so the set is separable), and on XOR's four corne
 line separates: at most 3 of the 4 can ever be right.
 
 Leaves out: the pocket algorithm, multi-class perceptrons, kernels, multi-layer perceptrons.
-Worst case at max params (5000 points, 500 epochs): about 2 s on a 2-core CPU
-(the sweep over points is a Python loop, as in the rule).
+Worst case at max params (2000 points, margin 0.01, 200 epochs): 0.6 s measured on the
+2-core CPU at load average ~6 (the rule is a Python loop over points, as in the algorithm).
 """
 
 from __future__ import annotations

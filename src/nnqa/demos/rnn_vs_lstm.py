@@ -18,8 +18,9 @@ Even so, 300 steps is a short budget: at T = 40 the LSTM wins for most seeds, no
 the text reports what happened in this run.
 
 Leaves out: GRUs, attention, truncated backprop through time, gradient clipping.
-Worst case at max params (length 100, 6 lengths, 128 hidden, 2000 steps, batch 256): about
-10 minutes; the defaults take about 5 s on a 2-core CPU (one thread).
+Worst case: 168 s measured at (length 60, 5 lengths, 64 hidden, 1000 steps, batch 128) on the
+2-core CPU at load average ~4.5; the bounds were then cut to 500 steps and 4 lengths, about
+70 s by scaling. The defaults take about 4 s with one thread.
 """
 
 from __future__ import annotations
