@@ -44,6 +44,9 @@ SOLVED_LOSS = 0.01  # training stops once the smoothed loss falls below this
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["rnn_vs_lstm"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     max_length: int = 40  # longest sequence tried
     lengths: int = 3  # how many lengths, evenly spaced from 5 to max_length
     vocab: int = 4  # distinct tokens; chance accuracy is 1/vocab
