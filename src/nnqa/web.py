@@ -35,7 +35,7 @@ DEMO_CONCURRENCY = 1  # demos at once per device: a burst of clicks queues, memo
 MAX_LEARNER_CHARS = 64
 OPTION_CHARS = 60  # a follow-up button shows at most this much of a card's front
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$^=:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")  # Markdown marks (< > & go to HTML)
 _BULLET = re.compile(r"^\s*[-*•]\s+")
 
 
@@ -48,7 +48,7 @@ def escape_md(text: str) -> str:
     >>> escape_md("<b>1*2</b>")
     '&lt;b&gt;1\\\\*2&lt;/b&gt;'
     """
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
 def quote_md(text: str) -> str:
