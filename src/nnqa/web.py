@@ -85,10 +85,13 @@ def answer_md(answer: Answer) -> str:
                       for h in answer.hits]  # fmt: skip
         return "\n".join(lines)
     h = answer.hits[0]
-    lines = [f"### {escape_md(h.card.front)}"]
-    if h.section.heading:
-        lines += [f"**{escape_md(h.section.heading)}**"]
-    lines += ["", quote_md(h.quote), "", _source_md(h.card, h.score)]
+    lines = [
+        f"### {escape_md(h.card.front)}",
+        "",
+        quote_md(h.quote),
+        "",
+        _source_md(h.card, h.score),
+    ]
     if answer.related:
         lines += ["", "**Related:** " + " · ".join(escape_md(r.card.front) for r in answer.related)]
     return "\n".join(lines)
@@ -134,11 +137,12 @@ def stats_md(stats) -> str:
     """A learner's progress: due, new, reviews, retention, and the weakest cards."""
     ret = "–" if stats.retention is None else f"{stats.retention:.0%}"
     lines = [
-        f"**{escape_md(stats.learner)}**",
+        f"**{escape_md(stats.learner)}** · {stats.cards} cards",
         "",
-        "| due | new | reviews | retention |",
-        "|---:|---:|---:|---:|",
-        f"| {stats.due} | {stats.new} | {stats.reviewed} | {ret} |",
+        f"- **{stats.due}** due now",
+        f"- **{stats.new}** not seen yet",
+        f"- **{stats.reviewed}** reviews done",
+        f"- **{ret}** retention",
     ]
     weak = [t for t in stats.per_card if t[2] < 1.0][:3]
     if weak:
@@ -159,11 +163,19 @@ def _value(v: Any) -> str:
     return str(v)
 
 
-def demo_md(result) -> tuple[str, str, str]:
-    """A demo result as (its text, its metrics as a table, where and how long it ran)."""
+def demo_md(result, series: bool = True, rows: int = 100) -> tuple[str, str, str]:
+    """A demo result as (its text, its metrics as a table, where and how long it ran).
+
+    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat).
+    """
     text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
-    rows = [f"| {escape_md(k)} | {escape_md(_value(v))} |" for k, v in result.metrics.items()]
-    metrics = "\n".join(["| metric | value |", "|---|---|", *rows])
+    scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
+    lists = {k: v for k, v in result.metrics.items() if series and k not in scalars}
+    table = [f"| {escape_md(k)} | {escape_md(_value(v))} |" for k, v in scalars.items()][:rows]
+    metrics = "\n".join(["| measured | value |", "|---|---:|", *table]) if table else ""
+    if lists:
+        metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(_value(v))}"
+                                        for k, v in lists.items())  # fmt: skip
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
     run = (
         f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s** · {escape_md(params)}"
@@ -334,9 +346,9 @@ class Web:
             return gr.skip()
         progress(None, desc=f"Running {request['name']}")
         result = self._run(request["name"], {})
-        text, metrics, run = demo_md(result)
+        text, metrics, run = demo_md(result, series=False, rows=6)
         reply = {"role": "assistant",
-                 "content": [f"{text}\n\n{metrics}\n\n{run}", gr.Plot(result.figure)]}  # fmt: skip
+                 "content": [gr.Plot(result.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]}  # fmt: skip
         return [*history[:-1], reply]
 
     # -- Quiz tab --------------------------------------------------------------------

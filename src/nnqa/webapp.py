@@ -35,6 +35,7 @@ INTRO = (
 CSS = """
 .gradio-container { max-width: 1100px !important; margin: 0 auto !important; }
 #quiz-front { font-size: 1.1em; min-height: 3.5em; }
+#next-card { align-self: center; max-height: 3.2em; }
 #deck-list { max-height: 70vh; overflow-y: auto; }
 """
 
@@ -46,18 +47,19 @@ def launch_options() -> dict:
 
 def _slider(p):
     """A slider (or a dropdown, for choices) inside the parameter's bounds."""
-    label = f"{p.name} — {p.help}" if p.help else p.name
+    label, info = p.name.replace("_", " "), p.help or None
     if p.choices:
-        return gr.Dropdown(list(p.choices), value=p.default, label=label)
+        return gr.Dropdown(list(p.choices), value=p.default, label=label, info=info)
     if p.name == "seed":
-        return gr.Number(p.default, label=label, minimum=p.min, maximum=p.max, precision=0)
+        return gr.Number(p.default, label=label, info=info, minimum=p.min, maximum=p.max,
+                         precision=0)  # fmt: skip
     if p.type == "int":
-        return gr.Slider(p.min, p.max, value=p.default, step=1, label=label)
+        return gr.Slider(p.min, p.max, value=p.default, step=1, label=label, info=info)
     smallest = min((abs(x) for x in (p.min, p.max, p.default) if x), default=1.0)
     step = 10.0 ** (
         math.floor(math.log10(smallest)) - 1
     )  # lr 1e-5..1 -> 1e-6; p 0.05..0.9 -> 0.001
-    return gr.Slider(p.min, p.max, value=p.default, step=step, label=label)
+    return gr.Slider(p.min, p.max, value=p.default, step=step, label=label, info=info)
 
 
 def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
@@ -83,8 +85,9 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
             # -- Ask -------------------------------------------------------------
             with gr.Tab("Ask", id="ask"):
                 chatbot = gr.Chatbot(
-                    height=560,
-                    label="Answers quoted from your cards",
+                    height="62vh",
+                    min_height=420,
+                    show_label=False,
                     examples=[{"text": q} for q in tutor.examples(4)],
                     placeholder="Ask a question about neural networks: the answer is a card "
                     "from your deck, quoted.",
@@ -125,12 +128,15 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=True):
                             learner = gr.Textbox(
-                                label="Your name (progress is kept under it)",
+                                label="Your name",
+                                info="Your progress is kept under it, for your next visit.",
                                 max_length=64,
                                 scale=3,
                                 elem_id="learner",
                             )
-                            next_btn = gr.Button("Next card", variant="primary", scale=1)
+                            next_btn = gr.Button(
+                                "Next card", variant="primary", scale=1, elem_id="next-card"
+                            )
                         front = gr.Markdown(
                             "Type your name and press **Next card**.",
                             elem_id="quiz-front",
@@ -144,7 +150,8 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         )
                         check_btn = gr.Button("Check my answer", variant="primary")
                         verdict = gr.Markdown(elem_id="verdict", latex_delimiters=[])
-                        with gr.Row():
+                        with gr.Row(visible=False) as overrule:
+                            gr.Markdown("Disagree with the grader?")
                             right_btn = gr.Button("I was right", size="sm")
                             wrong_btn = gr.Button("I was wrong", size="sm")
                     with gr.Column(scale=1, min_width=220):
@@ -153,11 +160,16 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 demo.load(lambda saved: saved, [saved_learner], [learner], **ui)
                 next_btn.click(
                     web.quiz_next, [learner], [front, quiz_state, verdict, progress], **ui
-                ).success(lambda name: (name.strip(), ""), [learner], [saved_learner, typed], **ui)
+                ).success(
+                    lambda name: (name.strip(), "", gr.update(visible=False)),
+                    [learner], [saved_learner, typed, overrule], **ui,
+                )  # fmt: skip
                 check = {"fn": web.quiz_check, "inputs": [learner, typed, quiz_state],
                          "outputs": [verdict, quiz_state, progress]}  # fmt: skip
-                check_btn.click(**check, **ui, **ask_limits)
-                typed.submit(**check, **ui, **ask_limits)
+                for trigger in (check_btn.click, typed.submit):
+                    trigger(**check, **ui, **ask_limits).success(
+                        lambda: gr.update(visible=True), None, overrule, **ui
+                    )
                 for btn, correct in ((right_btn, True), (wrong_btn, False)):
                     btn.click(partial(web.quiz_override, correct=correct),
                               [learner, quiz_state], [verdict, progress], **ui)  # fmt: skip
