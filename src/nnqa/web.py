@@ -372,6 +372,10 @@ class Web:
             raise gr.Error(f"Names are limited to {MAX_LEARNER_CHARS} characters.")
         return Quiz(name, tutor=self.tutor, store=self.store)
 
+    def remembered_learner(self, saved: str, typed: str) -> str:
+        """On page load: the name this browser used last, unless one was typed already."""
+        return typed or saved or ""
+
     def quiz_next(self, learner: str) -> tuple[str, dict, str, str]:
         """The learner's next card: (its front, the quiz state, a cleared verdict, progress)."""
         quiz = self._quiz(learner)

@@ -157,7 +157,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=220):
                         gr.Markdown("#### Progress")
                         progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
-                demo.load(lambda saved: saved, [saved_learner], [learner], **ui)
+                demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
                 next_btn.click(
                     web.quiz_next, [learner], [front, quiz_state, verdict, progress], **ui
                 ).success(
