@@ -5,6 +5,7 @@ hostile imported deck, learner data in a temp folder.
 """
 
 import base64
+import os
 import re
 from pathlib import Path
 
@@ -190,3 +191,25 @@ def test_spaces_front_matter_matches_the_build():
     # Spaces installs requirements.txt alone (before the repo is copied in), so it lists
     # the package's dependencies, the same pins as pyproject's.
     assert sorted(reqs) == sorted(project["dependencies"])
+
+
+def test_building_the_app_loads_no_model_torch_or_demo():
+    """Start-up pays only for what the page needs; the model loads on (or before) a request."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "sentence_transformers", "transformers", "faiss", "matplotlib", "sklearn")
+    code = (
+        "import sys; from nnqa.webapp import build_app; build_app(warm=False); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -79,7 +79,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
     demo_limits = {"concurrency_limit": DEMO_CONCURRENCY, "concurrency_id": "demo"}
     ui = {"api_visibility": "private"}
 
-    with gr.Blocks(title="nnqa — neural-network flashcards", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(
+        title="nnqa — neural-network flashcards",
+        delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
+        analytics_enabled=False,  # no calls home: the app and the Space start offline
+    ) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             # -- Ask -------------------------------------------------------------
