@@ -66,3 +66,50 @@ def grader(embedder, cards):
     g = Grader(embedder)
     g.warm(cards)
     return g
+
+
+# ---------------------------------------------------------------- the web app, launched once
+
+# A deck from an untrusted import: markup and script in its front, back and deck title.
+HOSTILE_DECK = """# Imported <script>window.__pwned = "deck"</script> Deck
+
+## <script>window.__pwned = "front"</script>What is a hostile flashcard?
+A hostile flashcard hides <img src=x onerror="window.__pwned='back'"> markup in its answer,
+like <svg onload="window.__pwned='svg'"></svg> and [a link](javascript:window.__pwned='link').
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, embedder):
+    """The real app on 127.0.0.1 over the shipped deck plus a hostile one, data in a temp dir."""
+    from types import SimpleNamespace
+
+    from nnqa import Settings, Tutor
+    from nnqa.webapp import build_app, launch_options
+
+    d = tmp_path_factory.mktemp("app")
+    shutil.copytree(ROOT / "knowledge", d / "knowledge")
+    shutil.copytree(ROOT / "index", d / "index")
+    (d / "knowledge" / "imported.md").write_text(HOSTILE_DECK, encoding="utf-8")
+    settings = Settings.from_env(knowledge=d / "knowledge", index=d / "index", data_dir=d / "data")
+    tutor = Tutor(settings=settings, embedder=embedder)
+    tutor.ask("what is a neural network")  # the index (with the new deck) is built here
+    demo = build_app(tutor, warm=False)
+    port = _free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", tutor=tutor, demo=demo, dir=d)
+    demo.close()

@@ -1,0 +1,237 @@
+"""The web app's layout: four tabs (Ask, Quiz, Demos, Deck) and three API endpoints.
+
+Owns only where things sit and which handler each event calls, with its `api_name` and
+its concurrency. The handlers and rendering live in `web`; the root `app.py` builds this
+once (`demo = build_app()`) and launches it.
+
+Endpoints, for `gradio_client` (see docs/web.md):
+    /ask    (question: str, k: int = 4)        -> (text: str, answer: dict)
+    /grade  (front: str, answer: str)          -> dict (verdict, score, covered, missed, ...)
+    /demo   (name: str, params: dict | None)   -> (png_data_url: str, result: dict)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import partial
+
+import gradio as gr
+
+from .tutor import Tutor, default_tutor
+from .web import ASK_CONCURRENCY, DEMO_CONCURRENCY, Web, demos_registry
+
+__all__ = ["build_app", "launch_options"]
+
+QUEUE_SIZE = 64  # requests waiting beyond this get "queue full" instead of piling up
+
+INTRO = (
+    "# 🧠 nnqa\n"
+    "Ask about neural networks and get **the exact flashcard** that answers it — quoted word "
+    "for word, with its source. Quiz yourself with spaced repetition, and watch each idea "
+    "happen in a small PyTorch demo."
+)
+
+CSS = """
+.gradio-container { max-width: 1100px !important; margin: 0 auto !important; }
+#quiz-front { font-size: 1.1em; min-height: 3.5em; }
+#next-card { align-self: center; max-height: 3.2em; }
+#deck-list { max-height: 70vh; overflow-y: auto; }
+"""
+
+
+def launch_options() -> dict:
+    """What `launch()` takes besides host and port (Gradio 6 moved theme and CSS there)."""
+    return {"theme": gr.themes.Soft(primary_hue="indigo", secondary_hue="green"), "css": CSS}
+
+
+def _slider(p):
+    """A slider (or a dropdown, for choices) inside the parameter's bounds."""
+    label, info = p.name.replace("_", " "), p.help or None
+    if p.choices:
+        return gr.Dropdown(list(p.choices), value=p.default, label=label, info=info)
+    if p.name == "seed":
+        return gr.Number(p.default, label=label, info=info, minimum=p.min, maximum=p.max,
+                         precision=0)  # fmt: skip
+    if p.type == "int":
+        return gr.Slider(p.min, p.max, value=p.default, step=1, label=label, info=info)
+    smallest = min((abs(x) for x in (p.min, p.max, p.default) if x), default=1.0)
+    step = 10.0 ** (
+        math.floor(math.log10(smallest)) - 1
+    )  # lr 1e-5..1 -> 1e-6; p 0.05..0.9 -> 0.001
+    return gr.Slider(p.min, p.max, value=p.default, step=step, label=label, info=info)
+
+
+def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
+    """The whole app over `tutor` (default: the tutor over NNQA_KNOWLEDGE / NNQA_INDEX).
+
+    `warm` loads the model and index in a background thread, so the first question is quick
+    while the page is already up.
+
+    >>> demo = build_app()                         # doctest: +SKIP
+    >>> demo.launch(**launch_options())            # doctest: +SKIP
+    """
+    tutor = tutor or default_tutor()
+    web = Web(tutor)
+    registry = demos_registry()
+    specs = list(registry.DEMOS.values()) if registry else []
+    ask_limits = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
+    demo_limits = {"concurrency_limit": DEMO_CONCURRENCY, "concurrency_id": "demo"}
+    ui = {"api_visibility": "private"}
+
+    with gr.Blocks(
+        title="nnqa — neural-network flashcards",
+        delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
+        analytics_enabled=False,  # no calls home: the app and the Space start offline
+    ) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            # -- Ask -------------------------------------------------------------
+            with gr.Tab("Ask", id="ask"):
+                chatbot = gr.Chatbot(
+                    height="62vh",
+                    min_height=420,
+                    show_label=False,
+                    examples=[{"text": q} for q in tutor.examples(4)],
+                    placeholder="Ask a question about neural networks: the answer is a card "
+                    "from your deck, quoted.",
+                    latex_delimiters=[],
+                    buttons=["copy"],
+                    feedback_options=None,
+                    elem_id="chat",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="e.g. what causes vanishing gradients?",
+                        show_label=False,
+                        max_length=tutor.settings.max_question_chars,
+                        scale=6,
+                        autofocus=True,
+                        elem_id="question",
+                    )
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                demo_request = gr.State(None)
+                for trigger in (question.submit, ask_btn.click):
+                    trigger(web.chat_submit, [question, chatbot], [chatbot, question],
+                            **ui, **ask_limits)  # fmt: skip
+                chatbot.example_select(web.example_text, None, question, **ui).then(
+                    web.chat_submit, [question, chatbot], [chatbot, question], **ui, **ask_limits
+                )
+                chatbot.option_select(
+                    web.chat_option, [chatbot], [chatbot, demo_request], **ui, **ask_limits
+                )
+                demo_request.change(
+                    web.chat_demo, [chatbot, demo_request], [chatbot], **ui, **demo_limits
+                )
+
+            # -- Quiz ------------------------------------------------------------
+            with gr.Tab("Quiz", id="quiz"):
+                saved_learner = gr.BrowserState("", storage_key="nnqa-learner")
+                quiz_state = gr.State({})
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        with gr.Row(equal_height=True):
+                            learner = gr.Textbox(
+                                label="Your name",
+                                info="Your progress is kept under it, for your next visit.",
+                                max_length=64,
+                                scale=3,
+                                elem_id="learner",
+                            )
+                            next_btn = gr.Button(
+                                "Next card", variant="primary", scale=1, elem_id="next-card"
+                            )
+                        front = gr.Markdown(
+                            "Type your name and press **Next card**.",
+                            elem_id="quiz-front",
+                            latex_delimiters=[],
+                        )
+                        typed = gr.Textbox(
+                            label="Your answer",
+                            lines=4,
+                            max_length=tutor.settings.max_answer_chars,
+                            elem_id="answer",
+                        )
+                        check_btn = gr.Button("Check my answer", variant="primary")
+                        verdict = gr.Markdown(elem_id="verdict", latex_delimiters=[])
+                        with gr.Row(visible=False) as overrule:
+                            gr.Markdown("Disagree with the grader?")
+                            right_btn = gr.Button("I was right", size="sm")
+                            wrong_btn = gr.Button("I was wrong", size="sm")
+                    with gr.Column(scale=1, min_width=220):
+                        gr.Markdown("#### Progress")
+                        progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
+                demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
+                next_btn.click(
+                    web.quiz_next, [learner], [front, quiz_state, verdict, progress], **ui
+                ).success(
+                    lambda name: (name.strip(), "", gr.update(visible=False)),
+                    [learner], [saved_learner, typed, overrule], **ui,
+                )  # fmt: skip
+                check = {"fn": web.quiz_check, "inputs": [learner, typed, quiz_state],
+                         "outputs": [verdict, quiz_state, progress]}  # fmt: skip
+                for trigger in (check_btn.click, typed.submit):
+                    trigger(**check, **ui, **ask_limits).success(
+                        lambda: gr.update(visible=True), None, overrule, **ui
+                    )
+                for btn, correct in ((right_btn, True), (wrong_btn, False)):
+                    btn.click(partial(web.quiz_override, correct=correct),
+                              [learner, quiz_state], [verdict, progress], **ui)  # fmt: skip
+
+            # -- Demos -----------------------------------------------------------
+            with gr.Tab("Demos", id="demos"):
+                if not specs:
+                    gr.Markdown("This build has no demos.")
+                else:
+                    picker = gr.Dropdown(
+                        [(s.title, s.name) for s in specs], value=specs[0].name, label="Demo"
+                    )
+                    with gr.Row():
+                        panels = []
+                        with gr.Column(scale=1, min_width=280):
+                            for s in specs:
+                                with gr.Column(visible=s is specs[0]) as panel:
+                                    gr.Markdown(f"*{s.summary}*")
+                                    inputs = [_slider(p) for p in s.params]
+                                    run_btn = gr.Button("Run", variant="primary")
+                                panels.append((s.name, panel, run_btn, inputs))
+                        with gr.Column(scale=2):
+                            figure = gr.Plot(label="Figure", format="png", elem_id="demo-figure")
+                            run_info = gr.Markdown(elem_id="demo-run")
+                            demo_text = gr.Markdown(latex_delimiters=[])
+                            metrics = gr.Markdown(elem_id="demo-metrics", latex_delimiters=[])
+                    picker.change(
+                        lambda name: [gr.update(visible=n == name) for n, *_ in panels],
+                        [picker], [p for _, p, _, _ in panels], **ui, queue=False,
+                    )  # fmt: skip
+                    for name, _, run_btn, inputs in panels:
+                        run_btn.click(partial(web.demo_view, name), inputs,
+                                      [figure, demo_text, metrics, run_info],
+                                      **ui, **demo_limits)  # fmt: skip
+
+            # -- Deck ------------------------------------------------------------
+            with gr.Tab("Deck", id="deck"):
+                search = gr.Textbox(
+                    placeholder="Search the cards (words in the question or the answer)",
+                    show_label=False,
+                    max_length=200,
+                    elem_id="deck-search",
+                )
+                deck = gr.Markdown(web.deck_view(""), elem_id="deck-list", latex_delimiters=[])
+                search.change(web.deck_view, [search], [deck], **ui, queue=False)
+
+        # -- API endpoints (stable names for gradio_client) ----------------------------
+        gr.api(web.ask, api_name="ask", **ask_limits)
+        gr.api(web.grade, api_name="grade", **ask_limits)
+        gr.api(web.demo, api_name="demo", **demo_limits)
+
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=ASK_CONCURRENCY)
+    if warm:
+        threading.Thread(target=_warm, args=(tutor,), daemon=True, name="nnqa-warm").start()
+    return demo
+
+
+def _warm(tutor: Tutor) -> None:
+    """Load the model, the index and the grader's key points before the first request."""
+    tutor.ask("what is a neural network")
+    tutor.grader.warm(tutor.cards)

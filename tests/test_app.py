@@ -1,0 +1,215 @@
+"""The web app through its API, as `gradio_client` users call it, and its rendering.
+
+One real app per session (the `app_server` fixture in conftest): the shipped deck plus a
+hostile imported deck, learner data in a temp folder.
+"""
+
+import base64
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)
+
+
+def test_endpoints_have_stable_names(client):
+    api = client.view_api(return_format="dict", print_info=False)
+    assert set(api["named_endpoints"]) == {"/ask", "/grade", "/demo"}
+
+
+def test_ask_quotes_the_vanishing_gradient_card(client):
+    text, answer = client.predict("what causes vanishing gradients", api_name="/ask")
+    assert not answer["abstained"]
+    top = answer["hits"][0]
+    assert top["front"] == "Vanishing Gradient"
+    assert top["section"] == "What causes them?"
+    assert "Sigmoid and hyperbolic tangent (tanH) squash their inputs" in top["quote"]
+    assert top["source"] == "knowledge/neural_networks.txt:4"
+    assert text.startswith("Vanishing Gradient — What causes them?")
+    assert "vanishing_gradients" in answer["demos"]
+
+
+def test_ask_abstains_off_topic_and_offers_the_closest_cards(client):
+    text, answer = client.predict("what is the capital of France", 3, api_name="/ask")
+    assert answer["abstained"]
+    assert "no card" in answer["message"]
+    assert text.startswith(answer["message"])
+
+
+def test_ask_rejects_an_overlong_question(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="limited to 2000 characters"):
+        client.predict("why " * 600, api_name="/ask")
+
+
+def test_grade_reports_verdict_covered_and_missed(client):
+    g = client.predict(
+        "What is dropout in neural networks?",
+        "a regularization technique where random neurons are ignored during training, "
+        "so the network doesn't rely too heavily on any one neuron",
+        api_name="/grade",
+    )
+    assert g["verdict"] == "correct"
+    assert 0.8 <= g["score"] <= 1
+    assert any("random neurons" in p for p in g["covered"])
+    assert g["where"] == "knowledge/neural_networks.txt:56"
+    bad = client.predict("What is dropout in neural networks?", "no idea", api_name="/grade")
+    assert bad["verdict"] == "incorrect" and bad["missed"] and not bad["covered"]
+
+
+def test_grade_names_the_closest_cards_for_an_unknown_front(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="closest fronts"):
+        client.predict("What is a transformer decoder?", "attention", api_name="/grade")
+
+
+def test_demo_returns_a_png_and_the_metrics(client):
+    png, result = client.predict("perceptron", {"points": 40, "epochs": 5}, api_name="/demo")
+    assert png.startswith("data:image/png;base64,")
+    assert base64.b64decode(png.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result["metrics"]["separable_accuracy"] >= 0.9
+    assert result["params"]["points"] == 40 and result["device"] == "cpu"
+    assert result["seconds"] > 0
+
+
+def test_demo_rejects_unknown_names_and_out_of_bounds_params(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unknown demo"):
+        client.predict("nope", None, api_name="/demo")
+    with pytest.raises(AppError, match="between 10 and 5000"):
+        client.predict("perceptron", {"points": 10**7}, api_name="/demo")
+
+
+def test_demos_queue_one_at_a_time_while_asks_run_together(app_server):
+    by_name = {f.api_name: f for f in app_server.demo.fns.values() if f.api_name}
+    assert by_name["demo"].concurrency_id == "demo" and by_name["demo"].concurrency_limit == 1
+    assert by_name["ask"].concurrency_limit > 1 and by_name["grade"].concurrency_limit > 1
+    runners = [f for f in app_server.demo.fns.values() if "demo" in getattr(f.fn, "__name__", "")]
+    runners += [f for f in app_server.demo.fns.values() if "demo_view" in repr(f.fn)]
+    assert len(runners) >= 3  # /demo, the chat's "Run the demo", the Demos tab's Run buttons
+    assert all(f.concurrency_id == "demo" and f.concurrency_limit == 1 for f in runners)
+
+
+# ---------------------------------------------------------------- handlers and rendering
+
+
+def _progress(md: str) -> tuple[str, ...]:
+    """(due, new, reviews, retention) from the progress table."""
+    rows = {k: v for v, k in re.findall(r"^- \*\*(\S+)\*\* ([a-z ]+)$", md, re.M)}
+    return tuple(rows[k] for k in ("due now", "not seen yet", "reviews done", "retention"))
+
+
+def test_quiz_progress_persists_across_visits(app_server):
+    from nnqa.web import Web
+
+    web = Web(app_server.tutor)
+    front, state, _, _ = web.quiz_next("ana")
+    assert state["card"] and front.startswith("### ")
+    verdict, state, progress = web.quiz_check("ana", "no idea", state)
+    assert "❌" in verdict and "Due again" in verdict and "The card's answer" in verdict
+    assert _progress(progress)[2:] == ("1", "0%")
+    verdict, progress = web.quiz_override("ana", state, True)
+    assert "overruled" in verdict and _progress(progress)[2:] == ("1", "100%")
+    later = Web(app_server.tutor)  # a new visit: the same store on disk
+    *_, progress = later.quiz_next("ana")
+    assert _progress(progress)[2:] == ("1", "100%")
+
+
+def test_hostile_card_text_is_escaped(app_server):
+    from nnqa.web import answer_md, deck_md, quote_md
+
+    card = next(c for c in app_server.tutor.cards if "hostile" in c.front)
+    md = deck_md([card]) + "\n" + quote_md(card.back)
+    body = re.sub(r"(?m)^> ", "", md)  # the quote's own marks
+    assert "<" not in body and ">" not in body
+    assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
+    assert "](javascript" not in md  # the link's brackets are escaped: it stays text
+    answer = app_server.tutor.ask("what is a hostile flashcard")
+    assert answer.hits[0].card == card and "<script>" not in answer_md(answer)
+
+
+def test_quote_keeps_bullets_as_a_list():
+    from nnqa.web import escape_md, quote_md
+
+    assert quote_md("- Effects:\n- Slow *convergence*") == (
+        "> - Effects:\n> - Slow \\*convergence\\*"
+    )
+    assert escape_md("a_b [c](d) $x$") == r"a\_b \[c\]\(d\) \$x\$"
+
+
+# ---------------------------------------------------------------- Hugging Face Spaces
+
+
+def _front_matter() -> dict:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    assert m, "README.md must start with the Spaces YAML front matter"
+    out, key = {}, None
+    for line in m.group(1).splitlines():
+        if line.startswith("  - ") and key:
+            out.setdefault(key, []).append(line[4:].strip())
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip().strip('"')
+            if value:
+                out[key] = value
+    return out
+
+
+def test_spaces_front_matter_matches_the_build():
+    meta = _front_matter()
+    required = {"title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "app_file",
+                "python_version", "license", "short_description"}  # fmt: skip
+    assert required <= set(meta), required - set(meta)
+    assert meta["sdk"] == "gradio" and (ROOT / meta["app_file"]).is_file()
+    assert len(meta["short_description"]) <= 60  # the Hub's limit
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = [d for d in project["dependencies"] if d.startswith("gradio")]
+    assert pins == [f"gradio=={meta['sdk_version']}"]
+    py = tuple(int(x) for x in meta["python_version"].split("."))
+    assert py >= tuple(int(x) for x in project["requires-python"].lstrip(">=").split("."))
+
+    reqs = [
+        ln.split("#")[0].strip()
+        for ln in (ROOT / "requirements.txt").read_text().splitlines()
+        if ln.split("#")[0].strip()
+    ]
+    # Spaces installs requirements.txt alone (before the repo is copied in), so it lists
+    # the package's dependencies, the same pins as pyproject's.
+    assert sorted(reqs) == sorted(project["dependencies"])
+
+
+def test_building_the_app_loads_no_model_torch_or_demo():
+    """Start-up pays only for what the page needs; the model loads on (or before) a request."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "sentence_transformers", "transformers", "faiss", "matplotlib", "sklearn")
+    code = (
+        "import sys; from nnqa.webapp import build_app; build_app(warm=False); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,120 @@
+"""The web app in a real headless Chromium: what a learner sees and clicks.
+
+Drives Debian's Chromium (`/usr/bin/chromium`) through Playwright; never downloads a
+browser. Screenshots go to artifacts/ (gitignored) for a person to look at.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install chromium"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_server.url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    assert page.evaluate("window.__pwned") is None, "a card's script ran"
+    assert not errors, errors
+    page.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"browser-{name}.png", full_page=True)
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+
+
+def test_chat_quotes_the_card_and_runs_its_demo(page):
+    _ask(page, "what causes vanishing gradients")
+    chat = page.locator("#chat")
+    chat.get_by_text("Sigmoid and hyperbolic tangent (tanH) squash").wait_for(timeout=30_000)
+    assert chat.get_by_role("heading", name="Vanishing Gradient").is_visible()
+    assert chat.get_by_text("knowledge/neural_networks.txt:4").is_visible()
+    _shot(page, "ask")
+
+    page.get_by_text("Run the demo: vanishing gradients").click()
+    chat.locator("img").first.wait_for(timeout=60_000)  # the figure, inline
+    chat.get_by_text(re.compile(r"Ran on cpu in [\d.]+ s")).wait_for()
+    _shot(page, "ask-demo")
+
+
+def test_abstains_and_offers_the_closest_cards(page):
+    _ask(page, "what is the capital of France")
+    page.get_by_text("The deck has no card on that").wait_for(timeout=30_000)
+    assert page.get_by_text(re.compile("^Ask: ")).count() >= 1
+
+
+def test_quiz_grades_an_answer_and_takes_an_override(page):
+    page.get_by_role("tab", name="Quiz").click()
+    page.fill("#learner textarea, #learner input", "bea")
+    page.get_by_role("button", name="Next card").click()
+    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    page.fill("#answer textarea", "no idea")
+    page.get_by_role("button", name="Check my answer").click()
+    verdict = page.locator("#verdict")
+    verdict.get_by_text("The card's answer").wait_for(timeout=30_000)
+    assert re.search(r"(Correct|Partly right|Not yet) · score", verdict.inner_text())
+    assert "Due again" in verdict.inner_text()
+    page.get_by_role("button", name="I was right").click()
+    verdict.get_by_text("You overruled the grader").wait_for(timeout=30_000)
+    page.locator("#progress").get_by_text("100%").wait_for()
+    _shot(page, "quiz")
+
+
+def test_demos_tab_runs_a_demo_and_shows_its_figure(page):
+    page.get_by_role("tab", name="Demos").click()
+    page.get_by_role("button", name="Run", exact=True).first.click()
+    page.locator("#demo-figure img").wait_for(timeout=60_000)
+    assert re.search(r"Ran on cpu in [\d.]+ s", page.locator("#demo-run").inner_text())
+    assert "measured" in page.locator("#demo-metrics").inner_text()
+    _shot(page, "demos")
+
+
+def test_hostile_card_renders_as_text_and_runs_nothing(page):
+    _ask(page, "what is a hostile flashcard")
+    chat = page.locator("#chat")
+    chat.get_by_text('<script>window.__pwned = "front"</script>What is a hostile').wait_for(
+        timeout=30_000
+    )
+    assert chat.get_by_text("<img src=x onerror=", exact=False).count() >= 1
+    page.get_by_role("tab", name="Deck").click()
+    page.fill("#deck-search input, #deck-search textarea", "hostile")
+    page.locator("#deck-list").get_by_text(re.compile(r"^1 of \d+ cards$")).wait_for(timeout=10_000)
+    _shot(page, "hostile")
+    injected = page.evaluate(
+        """() => [...document.querySelectorAll('script, img[onerror], svg[onload], a[href^="javascript"]')]
+                 .filter(e => (e.outerHTML || '').includes('__pwned')).length"""
+    )
+    assert injected == 0
