@@ -24,7 +24,7 @@ the conversation's state (see `chat`, which keeps the topic between messages).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cards import Card
 from .query import ASPECTS, aspect_of, is_small_talk
@@ -74,6 +74,7 @@ _GENERIC = frozenset(
     question questions answer answers main key real
     called call name named means purpose point goal role job
     training train trained trains network networks neural net nets model models
+    involved involve involves happening going
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _ASPECT_WORDS = re.compile("|".join(ASPECTS.values()), re.IGNORECASE)
@@ -162,7 +163,7 @@ def points_back(text: str) -> bool:
     """
     ws = _words(text)
     for i, w in enumerate(ws):
-        if w in _POINTERS:
+        if w in _POINTERS or w == "here":
             return True
         if w in ("that", "those") and (i == 0 or ws[i - 1] in _BEFORE_DEICTIC_THAT):
             return True
@@ -175,10 +176,17 @@ def _replace_pointer(text: str, subject: str) -> str:
     for i, w in enumerate(ws):
         low = w.lower()
         prev = ws[i - 1].lower() if i else ""
+        if low == "here":
+            return re.sub(r"\bhere\b", f"in {subject}", text, count=1, flags=re.IGNORECASE)
         if low in _POINTERS or (low == "that" and (not i or prev in _BEFORE_DEICTIC_THAT)):
             noun = subject + ("'s" if low in ("its", "their") else "")
             return re.sub(rf"\b{re.escape(w)}\b", noun, text, count=1)
     return f"{text.rstrip(' ?!.')} {subject}"
+
+
+def is_chatter(message: str) -> bool:
+    """Greetings and thanks, but not "how does it work?" said about a topic."""
+    return is_small_talk(message) and not points_back(message)
 
 
 def resolve(message: str, topic: Topic | None) -> Resolution:
@@ -199,7 +207,7 @@ def resolve(message: str, topic: Topic | None) -> Resolution:
     False
     """
     aspect = aspect_of(message)
-    if topic is None or not message or is_small_talk(message):
+    if topic is None or not message or is_chatter(message):
         why = "no topic" if message else ""
         return Resolution(message, message, False, False, aspect=aspect, reason=why)
     own = own_words(message)
@@ -235,6 +243,22 @@ def _same_subject(topic: Card, other: Card) -> bool:
     return bool(want) and want <= set(own_words(other.front))
 
 
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word
+
+
+def _mentions(card: Card, words: list[str]) -> bool:
+    """Whether a card's text uses every one of the words (compared by their first letters)."""
+    have = {_stem(w) for w in _words(card.front + " " + card.plain_back)}
+    return bool(words) and all(_stem(w) in have for w in words)
+
+
+def _unknown(tutor, words: list[str]) -> bool:
+    """Whether no card uses any of the words (they cannot name a subject of the decks)."""
+    known = tutor.vocab.words | set(tutor.vocab.acronyms)
+    return bool(words) and not any(w in known for w in words)
+
+
 def follow(tutor, text: str, topic: Topic | None, card_pos=None):
     """Rank the cards for a message in context: `(resolution, ranked CardScores)`.
 
@@ -255,7 +279,18 @@ def follow(tutor, text: str, topic: Topic | None, card_pos=None):
         for cs in ranked
     ]
     if not res.keep_topic:
-        return res, ranked
+        if topic is None or (ranked and ranked[0].score >= ABSTAIN_BELOW):
+            return res, ranked
+        # nothing answers it alone: is it still about the topic? Only when the topic card
+        # itself uses its words ("what does batch normalization do here?"), or when it asks
+        # for an aspect in words no card uses ("what are the steps involved?")
+        own = own_words(res.message)
+        if not (_mentions(topic.card, own) or (res.aspect and _unknown(tutor, own))):
+            return res, ranked
+        res = replace(res, leans=True, keep_topic=True, reason=res.reason + ", topic card uses it")
+        if res.query == res.message:
+            res = replace(res, query=_replace_pointer(res.message, topic.subject))
+        ranked = tutor.rank(res.query, card_pos=card_pos)
     pos = next((i for i, c in enumerate(tutor.cards) if c.id == topic.card.id), None)
     if pos is None or (card_pos is not None and topic.card.id not in card_pos):
         return res, ranked  # the topic card is not in this deck selection
@@ -292,7 +327,7 @@ def topic_of(tutor, history: list[str] | None, card_pos=None) -> Topic | None:
         if not isinstance(msg, str):
             raise TypeError(f"history holds the earlier messages as strings, got {msg!r}")
         text = " ".join(msg.split())
-        if not text or is_small_talk(text):
+        if not text or is_chatter(text):
             continue
         res, ranked = follow(tutor, text, topic, card_pos)
         topic = topic_after(tutor, ranked, res, topic)

@@ -206,7 +206,12 @@ class Tutor:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
         text = clean(question, self.settings.max_question_chars)
-        if not text or is_small_talk(text):
+        chatter = is_small_talk(text)
+        if chatter and history:
+            from .followup import is_chatter
+
+            chatter = is_chatter(text)  # "how does it work?" is about the topic
+        if not text or chatter:
             return Answer(question, (), True, GUIDE, self.examples())
 
         if deck is not None and deck not in self.decks:
