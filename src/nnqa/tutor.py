@@ -227,6 +227,13 @@ class Tutor:
             _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
         else:
             ranked = self.rank(text, k, card_pos)
+        return self.quote(question, ranked, k)
+
+    def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:
+        """Turn ranked cards into an `Answer`: quote the best and add related ones, or abstain.
+
+        `ranked` comes from `rank` (or `followup.follow`, which ranks in a conversation).
+        """
         if not ranked:
             return Answer(question, (), True, "The deck has no cards to answer from.")
 
