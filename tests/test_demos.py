@@ -1,0 +1,319 @@
+"""Tests for nnqa.demos: each demo checks the science it claims, not just that it ran.
+
+Small parameters keep the whole file fast on a 2-core CPU. Results are cached per
+(name, params) so a demo that several tests read runs once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nnqa.demos import (
+    CARD_FRONTS,
+    DemoResult,
+    UnknownDemoError,
+    demos_for_card,
+    get_spec,
+    list_demos,
+    pick_device,
+    run_demo,
+)
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+_CACHE: dict = {}
+
+
+def run(name: str, **params) -> DemoResult:
+    key = (name, tuple(sorted(params.items())))
+    if key not in _CACHE:
+        _CACHE[key] = run_demo(name, device="cpu", **params)
+    return _CACHE[key]
+
+
+# --- the science -------------------------------------------------------------------------
+
+
+def test_vanishing_gradients_sigmoid_first_layer_far_below_relu_he():
+    m = run("vanishing_gradients", layers=20, width=32, batch=64).metrics
+    assert m["first_layer_grad_relu_he"] >= 100 * m["first_layer_grad_sigmoid"]
+    # and the sigmoid gradient shrinks towards the input
+    assert m["first_layer_grad_sigmoid"] < m["last_layer_grad_sigmoid"] / 100
+    assert len(m["grad_norms_sigmoid"]) == 20
+
+
+def test_exploding_gradients_clipping_keeps_loss_finite():
+    m = run("exploding_gradients", steps=30).metrics
+    assert m["diverged_at_step_no_fix"] >= 0
+    assert not math.isfinite(m["final_loss_no_fix"])
+    assert m["diverged_at_step_clipping"] == -1
+    assert math.isfinite(m["final_loss_clipping"])
+    assert m["final_loss_clipping"] < m["initial_loss"]
+    assert math.isfinite(m["final_loss_clipping_and_weight_decay"])
+
+
+def test_backpropagation_by_hand_matches_autograd():
+    m = run("backpropagation", hidden=5, samples=16, steps=10).metrics
+    assert m["max_abs_grad_diff"] < 1e-6
+    assert m["max_abs_grad_diff"] < 1e-12  # float64: agreement to rounding
+    assert m["max_abs_param_diff_after_training"] < 1e-12
+    assert m["loss_last"] < m["loss_first"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptron_solves_separable_not_xor(seed):
+    m = run("perceptron", points=60, seed=seed).metrics
+    assert m["separable_accuracy"] == 1.0
+    assert m["separable_converged"] == 1
+    assert m["xor_accuracy"] <= 0.75
+    assert m["xor_converged"] == 0
+
+
+def test_activation_derivatives_match_closed_forms():
+    m = run("activation_functions", points=201).metrics
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "gelu", "swish"):
+        assert m[f"max_abs_diff_{name}"] < 1e-10, name
+    assert m["max_derivative_sigmoid"] == pytest.approx(0.25, abs=1e-6)
+    assert m["max_derivative_tanh"] == pytest.approx(1.0, abs=1e-6)
+    assert m["derivative_at_minus_relu"] == 0.0
+    assert m["derivative_at_plus_relu"] == 1.0
+    assert m["derivative_at_minus_leaky_relu"] == pytest.approx(0.05)
+    assert m["derivative_at_plus_sigmoid"] < 0.01  # saturation at x = 6
+
+
+def test_gradient_descent_small_good_large():
+    m = run("gradient_descent").metrics
+    d0 = m["start_distance"]
+    assert m["final_distance_small"] > 0.5 * d0  # too small: still far away
+    assert m["final_distance_good"] < 1e-3 * d0  # good: converged
+    assert m["final_distance_large"] > d0  # too large: diverged
+    far = m["distances_large"]
+    assert far[-1] > far[len(far) // 2]  # and still growing
+
+
+def test_feedforward_learns_moons():
+    m = run("feedforward", samples=300, steps=200).metrics
+    assert m["test_accuracy"] >= 0.9
+    assert m["losses"][-1] < m["losses"][0]
+
+
+def test_cross_entropy_gradient_stays_large_when_wrong():
+    m = run("loss_functions", steps=50).metrics
+    assert m["grad_ce_at_worst"] > 0.99
+    assert m["grad_mse_at_worst"] < 0.01
+    assert m["max_grad_mse"] > 10 * m["grad_mse_at_worst"]  # it saturates, it was not always tiny
+    assert m["race_final_accuracy_ce"] > m["race_final_accuracy_mse"]
+
+
+def test_dropout_narrows_the_gap():
+    m = run("dropout").metrics
+    assert m["gap_plain"] > 0  # the plain net overfits
+    assert m["gap_dropout"] < m["gap_plain"]
+
+
+def test_cnn_beats_parameter_matched_mlp_on_digits():
+    m = run("cnn").metrics
+    assert abs(m["cnn_parameters"] - m["mlp_parameters"]) < 0.1 * m["cnn_parameters"]
+    assert m["cnn_test_accuracy"] > m["mlp_test_accuracy"]
+    assert m["cnn_test_accuracy"] > 0.9
+    assert m["cnn_shifted_accuracy"] > m["mlp_shifted_accuracy"]
+
+
+def test_lstm_beats_rnn_at_longest_length():
+    m = run("rnn_vs_lstm").metrics
+    assert m["lstm_accuracy_longest"] > m["rnn_accuracy_longest"] + 0.1
+    assert m["lstm_accuracy"][0] > 0.9 and m["rnn_accuracy"][0] > 0.9  # short: both can
+
+
+def test_network_beats_linear_on_circles():
+    m = run("deep_vs_classical", steps=200).metrics
+    assert m["network_test_accuracy"] >= 0.9
+    assert m["linear_test_accuracy"] <= 0.7
+    assert m["linear_on_hidden_features_test_accuracy"] >= 0.9
+
+
+# --- determinism, bounds, names -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("perceptron", {"points": 40}),
+        ("feedforward", {"samples": 100, "steps": 30}),
+        ("dropout", {"steps": 30, "hidden": 16}),
+        ("exploding_gradients", {"steps": 10}),
+    ],
+)
+def test_same_seed_same_metrics(name, params):
+    a = run_demo(name, device="cpu", seed=3, **params).to_dict()
+    b = run_demo(name, device="cpu", seed=3, **params).to_dict()
+    assert a["metrics"] == b["metrics"]
+    c = run_demo(name, device="cpu", seed=4, **params).to_dict()
+    assert c["params"]["seed"] == 4
+
+
+def test_out_of_bounds_names_parameter_and_bound():
+    with pytest.raises(ValueError, match=r"layers must be between 2 and 60, got 10000"):
+        run_demo("vanishing_gradients", layers=10000)
+    with pytest.raises(ValueError, match=r"^lr must be between 1e-05 and 1.0, got -1.0"):
+        run_demo("feedforward", lr=-1.0)
+    with pytest.raises(ValueError, match=r"^lr_large must be between"):
+        run_demo("gradient_descent", lr_large=5.0)
+
+
+@pytest.mark.parametrize("bad", ["abc", 2.5, True, None, [3], float("nan")])
+def test_wrong_type_raises_value_error(bad):
+    with pytest.raises(ValueError, match="layers"):
+        run_demo("vanishing_gradients", layers=bad)
+
+
+def test_numeric_strings_and_integral_floats_are_accepted():
+    spec = get_spec("vanishing_gradients")
+    assert spec.resolve({"layers": "12", "width": 16.0})["layers"] == 12
+    assert spec.resolve({"width": 16.0})["width"] == 16
+
+
+def test_unknown_parameter_lists_valid_ones():
+    with pytest.raises(
+        ValueError, match=r"unknown parameter.*depth.*valid: layers, width, batch, seed"
+    ):
+        run_demo("vanishing_gradients", depth=3)
+
+
+def test_unknown_demo_lists_valid_names():
+    with pytest.raises(KeyError) as info:
+        run_demo("transformer")
+    assert "valid: vanishing_gradients" in str(info.value)
+    with pytest.raises(ValueError):  # the same error is also a ValueError
+        run_demo("transformer")
+    assert issubclass(UnknownDemoError, KeyError)
+
+
+def test_config_rejects_out_of_bounds_directly():
+    mod = importlib.import_module("nnqa.demos.rnn_vs_lstm")
+    with pytest.raises(ValueError, match="max_length"):
+        mod.Config(max_length=10**6)
+
+
+# --- registry shape -----------------------------------------------------------------------
+
+
+def test_list_demos_shape():
+    demos = list_demos()
+    assert len(demos) >= 12
+    assert len({d["name"] for d in demos}) == len(demos)
+    for d in demos:
+        assert d["title"] and d["cards"]
+        assert set(d["cards"]) <= set(CARD_FRONTS)
+        names = [p["name"] for p in d["params"]]
+        assert "seed" in names
+        for p in d["params"]:
+            assert {"name", "type", "default", "help"} <= set(p)
+            assert p["type"] in ("int", "float", "str")
+            if "choices" in p:
+                assert p["default"] in p["choices"]
+            else:
+                assert p["min"] <= p["default"] <= p["max"], (d["name"], p)
+    json.dumps(demos)
+
+
+def test_card_fronts_are_exact_deck_strings():
+    assert len(CARD_FRONTS) == 15
+    assert "What is gradient descent in neural netowrks?" in CARD_FRONTS  # typo kept
+    deck = Path(__file__).resolve().parents[1] / "knowledge" / "neural_networks.txt"
+    if deck.exists():
+        lines = set(deck.read_text(encoding="utf-8").splitlines())
+        assert set(CARD_FRONTS) <= lines
+
+
+def test_every_card_front_has_a_demo():
+    for front in CARD_FRONTS:
+        assert demos_for_card(front), front
+    assert demos_for_card("What is ReLU?")[0] == "activation_functions"
+    assert demos_for_card("Vanishing Gradient")[0] == "vanishing_gradients"
+    assert demos_for_card("What is a perceptron?") == ["perceptron"]
+    assert demos_for_card("not a card") == []
+
+
+@pytest.mark.parametrize("spec", list_demos(), ids=lambda d: d["name"])
+def test_config_defaults_match_registry(spec):
+    mod = importlib.import_module(f"nnqa.demos.{spec['name']}")
+    fields = {f.name: f.default for f in dataclasses.fields(mod.Config)}
+    assert fields == {p["name"]: p["default"] for p in spec["params"]}
+    assert "\n" in mod.__doc__ and "Leaves out" in mod.__doc__
+
+
+def test_import_is_light():
+    code = (
+        "import sys, nnqa.demos as d; d.list_demos(); d.demos_for_card('Vanishing Gradient');"
+        "d.get_spec('cnn').resolve({'epochs': 3});"
+        "bad = [m for m in ('torch', 'matplotlib', 'sklearn', 'numpy') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+# --- the result object and the device -----------------------------------------------------
+
+
+def test_result_renders_and_serialises(tmp_path):
+    r = run("exploding_gradients", steps=30)
+    assert r.name == "exploding_gradients" and r.device == "cpu" and r.seconds > 0
+    assert r.params["steps"] == 30
+    s = str(r)
+    assert r.title in s and "final_loss_clipping" in s
+    d = r.to_dict()
+    assert "figure" not in d
+    json.dumps(d, allow_nan=False)  # the diverged NaN loss became null
+    assert d["metrics"]["final_loss_no_fix"] is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.name = "x"
+    path = r.save_figure(tmp_path / "fig.png")
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metrics_are_plain_numbers():
+    for r in _CACHE.values() or [run("perceptron", points=20)]:
+        for key, value in r.metrics.items():
+            vals = value if isinstance(value, list) else [value]
+            assert all(type(v) in (int, float) for v in vals), (r.name, key)
+
+
+def test_pick_device(monkeypatch):
+    monkeypatch.delenv("NNQA_DEVICE", raising=False)
+    assert pick_device("cpu") == "cpu"
+    assert pick_device() in ("cpu", "cuda", "mps")
+    monkeypatch.setenv("NNQA_DEVICE", "cpu")
+    assert pick_device() == "cpu"
+    with pytest.raises(ValueError, match="NNQA_DEVICE"):
+        monkeypatch.setenv("NNQA_DEVICE", "tpu")
+        pick_device()
+    with pytest.raises(ValueError, match="device"):
+        pick_device("quantum")
+
+
+def test_cuda_request_without_cuda_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        run_demo("perceptron", device="cuda")
+
+
+def test_thread_setting_is_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    run_demo("activation_functions", device="cpu", points=11)
+    assert torch.get_num_threads() == before
