@@ -301,18 +301,21 @@ class Chat:
             from . import demos
         except ImportError:
             return Reply("notice", "The demos are not installed in this build.", intent="demo")
+        known = {d["name"]: d["cards"] for d in demos.list_demos()}
         name = about.strip().lower().replace(" ", "_")
-        if name not in demos.list_demos():
+        if name in known:  # "/demo dropout": by name; its first card becomes the topic
+            card = next((c for c in self.tutor.cards if c.front in known[name]), None)
+        else:
             card = self._card_named(about) if about else (self.topic.card if self.topic else None)
             names = demos.demos_for_card(card.front) if card else []
             if not names:
-                what = f"for {md(card.front)}" if card else "until we are on a topic"
-                text = (f"I have no demo {what}. Demos: "
-                        + ", ".join(md(n) for n in demos.list_demos()) + ".")  # fmt: skip
+                what = f"for {md(card.front)}" if card else "yet: ask about a topic first"
+                text = (f"I have no demo {what}. Or name one: "
+                        + ", ".join(md(n) for n in known) + ".")  # fmt: skip
                 return Reply("notice", text, card=card, intent="demo")
             name = names[0]
-        else:
-            card = self.topic.card if self.topic else None
+        if card is not None and (self.topic is None or self.topic.card.id != card.id):
+            self.topic = Topic(card)
         result = demos.run_demo(name)
         lines = [f"**{md(result.title)}**", "", md(result.text), ""]
         lines += [f"- {md(k)}: {md(_num(v))}" for k, v in result.metrics.items()]
