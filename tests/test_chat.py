@@ -202,3 +202,20 @@ def test_terminal_chat(chat):
     )
     text = out.getvalue()
     assert n == 2 and LSTM in text and "knowledge/neural_networks.txt:62" in text
+
+
+def test_nnqa_chat_command_reads_stdin(workdir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NNQA_THREADS": "1",
+           "NNQA_DATA_DIR": str(tmp_path)}  # fmt: skip
+    base = ["--knowledge", str(workdir / "knowledge"), "--index", str(workdir / "index")]
+    r = subprocess.run(
+        [sys.executable, "-m", "nnqa", *base, "chat", "--learner", "cli"],
+        input="what is the vanishing gradient problem?\nwhat causes it?\n",
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "Vanishing Gradient — What causes them?" in r.stdout

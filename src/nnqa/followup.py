@@ -199,7 +199,7 @@ def resolve(message: str, topic: Topic | None) -> Resolution:
         A `Resolution`: the query to rank, and whether the topic card is kept.
 
     >>> from nnqa.cards import Card
-    >>> t = Topic(Card("d", "Vanishing Gradient", "..."))
+    >>> t = Topic(Card("Vanishing Gradient", "...", "deck", "deck.txt", 1, ()))
     >>> r = resolve("what causes it?", t)
     >>> r.query, r.keep_topic
     ('what causes Vanishing Gradient?', True)
