@@ -9,7 +9,9 @@ run, before timing: the first ``torch.optim`` optimiser in a process costs about
 one-time set-up (torch 2.13 on this machine), which would otherwise land on whichever demo
 happens to run first. ``seconds`` is the demo's own
 ``DemoResult.seconds`` (computation and building the figure; saving PNG is not included);
-``wall`` adds what ``run_demo`` does around it. With --repeat > 1 the median is reported.
+``wall`` adds what ``run_demo`` does around it; ``cpu`` is the process CPU time of the run,
+which is about what the wall time would be with a core to itself (useful when the machine is
+shared and busy). With --repeat > 1 the median is reported.
 """
 
 from __future__ import annotations
@@ -42,28 +44,30 @@ def main(argv: list[str] | None = None) -> int:
 
     run_demo("feedforward", device=args.device, samples=50, steps=10)
 
+    print(f"{'demo':<22} {'seconds':>8} {'wall':>8} {'cpu':>8}  device")
     rows = []
     for name in names:
-        secs, walls = [], []
+        secs, walls, cpus = [], [], []
         for _ in range(max(1, args.repeat)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = run_demo(name, device=args.device)
             walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
             secs.append(result.seconds)
         rows.append(
             {
                 "name": name,
                 "seconds": round(statistics.median(secs), 3),
                 "wall": round(statistics.median(walls), 3),
+                "cpu": round(statistics.median(cpus), 3),
                 "device": result.device,
             }
         )
         r = rows[-1]
-        print(
-            f"{r['name']:<22} {r['seconds']:>8.2f} s {r['wall']:>8.2f} s  {r['device']}", flush=True
-        )
+        line = f"{r['name']:<22} {r['seconds']:>8.2f} {r['wall']:>8.2f} {r['cpu']:>8.2f}"
+        print(f"{line}  {r['device']}", flush=True)
     total = sum(r["seconds"] for r in rows)
-    print(f"{'total':<22} {total:>8.2f} s")
+    print(f"{'total':<22} {total:>8.2f}")
 
     if args.json:
         meta = {

@@ -67,3 +67,16 @@ def test_index_command_reports_what_it_embedded(workdir, tmp_path):
     )
     d = json.loads(r.stdout)
     assert d["cards"] == 15 and d["embedded"] == 0 and d["rows"] > 15
+
+
+def test_demo_command_lists_runs_and_checks_bounds(tmp_path):
+    r = nnqa("demo", "--list")
+    assert r.returncode == 0 and "vanishing_gradients" in r.stdout and "[2..60]" in r.stdout
+    out = tmp_path / "p.png"
+    r = nnqa("demo", "perceptron", "--epochs", "20", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["metrics"]["separable_accuracy"] == 1.0 and d["device"] == "cpu"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = nnqa("demo", "vanishing_gradients", "--layers", "10000")
+    assert r.returncode == 2 and "layers must be between 2 and 60" in r.stderr

@@ -145,11 +145,30 @@ def test_module_grade_uses_deck(monkeypatch):
         "What is dropout in neural networks?",
         "randomly switching off units while training so it doesn't overfit",
     )
-    assert result.verdict in ("correct", "partial") and result.card_id
+    assert result.verdict == "correct" and result.card_id  # the headline example
 
 
 def test_labelled_set_agreement(grader, cards):
     report = grading_report(grader=grader, cards=cards)
-    assert report.n >= 60
-    assert report.agreement >= 0.78, str(report)
-    assert report.trap_agreement >= 0.9, str(report)
+    assert report.n >= 100
+    assert report.agreement >= 0.85, str(report)
+    assert report.trap_agreement >= 0.80, str(report)
+
+
+def test_held_out_split_agreement(grader, cards):
+    # the numbers in Calibration were fitted on the calib split only; this split was not seen
+    report = grading_report(grader=grader, cards=cards, split="holdout")
+    assert report.n >= 30
+    assert report.agreement >= 0.80, str(report)
+    assert report.trap_agreement >= 0.80, str(report)
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        ("What is ReLU?", "relu relu activation"),
+        ("What is gradient descent in neural netowrks?", "gradient descent neural networks"),
+    ],
+)
+def test_keyword_bags_and_typoed_restates_are_incorrect(grader, cards, front, typed):
+    assert g(grader, cards, front, typed).verdict == "incorrect"

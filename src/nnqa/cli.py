@@ -102,6 +102,63 @@ def cmd_chat(args) -> int:
     return 0
 
 
+def _demo_params(words: list[str]) -> dict[str, str]:
+    """`--layers 30 --seed 1` or `layers=30` -> {"layers": "30", ...}; demos check the values."""
+    params, i = {}, 0
+    while i < len(words):
+        w = words[i]
+        if "=" in w:
+            k, v = w.lstrip("-").split("=", 1)
+            i += 1
+        elif w.startswith("--") and i + 1 < len(words):
+            k, v = w[2:], words[i + 1]
+            i += 2
+        else:
+            raise ValueError(f"demo parameters look like --name value, got {w!r}")
+        params[k.replace("-", "_")] = v
+    return params
+
+
+def cmd_demo(args) -> int:
+    from . import demos
+
+    if args.list or not args.name:
+        specs = demos.list_demos()
+        if args.json:
+            _print(specs, True)
+            return 0
+        for d in specs:
+            params = ", ".join(
+                f"{p['name']}={p['default']}"
+                + (f" [{p['min']}..{p['max']}]" if p.get("min") is not None else "")
+                + (f" {{{'|'.join(p['choices'])}}}" if p.get("choices") else "")
+                for p in d["params"]
+            )
+            print(
+                f"{d['name']:22s} {d['title']}\n{'':22s} cards: {'; '.join(d['cards'])}"
+                f"\n{'':22s} params: {params}"
+            )
+        return 0
+    words = list(args.params)  # options given after NAME land here too
+    for flag in ("--json", "--list"):
+        if flag in words:
+            words.remove(flag)
+            setattr(args, flag[2:], True)
+    for opt in ("--out", "--device"):
+        if opt in words[:-1]:
+            i = words.index(opt)
+            setattr(args, opt[2:], words[i + 1])
+            del words[i : i + 2]
+    result = demos.run_demo(args.name, device=args.device, **_demo_params(words))
+    out = args.out or f"{args.name}.png"
+    result.save_figure(out)
+    if args.json:
+        _print({**result.to_dict(), "figure_path": out}, True)
+    else:
+        print(f"{result}\n\nfigure saved to {out}")
+    return 0
+
+
 def cmd_stats(args) -> int:
     from .quiz import Quiz
 
@@ -179,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
     c.set_defaults(func=cmd_chat)
 
+    d = sub.add_parser("demo", help="run a PyTorch demo and save its figure (--list for all)")
+    d.add_argument("name", nargs="?", help="demo name (see --list)")
+    d.add_argument("params", nargs=argparse.REMAINDER, help="--param value pairs")
+    d.add_argument("--list", action="store_true", help="list the demos and their parameters")
+    d.add_argument("--out", help="where to save the figure (default NAME.png)")
+    d.add_argument("--device", help="cuda, mps or cpu (default: best available, NNQA_DEVICE)")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.set_defaults(func=cmd_demo)
+
     st = sub.add_parser("stats", help="cards due, reviewed, retention per card")
     st.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
     st.add_argument("--json", action="store_true", help="print JSON")
@@ -199,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `nnqa ... | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit-time flush
+        return 0
 
 
 if __name__ == "__main__":

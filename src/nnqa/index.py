@@ -290,6 +290,8 @@ def write(
     import faiss
 
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.tmp"):  # left by a writer that was killed mid-write
+        stale.unlink(missing_ok=True)
     index = _make_faiss(vectors)
     meta = [{"card": r.card, "kind": r.kind, "section": r.section, "hash": r.hash} for r in rows]
     rows_bytes = json.dumps(meta, indent=0).encode()

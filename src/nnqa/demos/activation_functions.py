@@ -33,6 +33,9 @@ NAME = "activation_functions"
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["activation_functions"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     x_range: float = 6.0  # grid from -x_range to x_range
     points: int = 1001  # grid points
     leaky_slope: float = 0.05  # Leaky ReLU slope α for x < 0

@@ -34,6 +34,9 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["backpropagation"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     inputs: int = 3  # input features D
     hidden: int = 4  # hidden units H
     outputs: int = 3  # classes C

@@ -35,6 +35,9 @@ TRAIN_FRACTION = 0.4  # a small training set is where weight sharing pays most
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["cnn"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     filters: int = 8  # filters in each of the two conv layers
     epochs: int = 20  # passes over the training images
     batch: int = 64  # minibatch size

@@ -33,6 +33,9 @@ NAME = "deep_vs_classical"
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["deep_vs_classical"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     hidden: int = 8  # hidden tanh units
     samples: int = 400  # points in all; half train, half test
     noise: float = 0.1  # std of the noise added to the circles

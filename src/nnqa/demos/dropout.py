@@ -33,6 +33,9 @@ X_RANGE = 3.0
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["dropout"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     p: float = 0.5  # dropout probability for each hidden unit
     hidden: int = 128  # units per hidden layer
     train_points: int = 30  # noisy training points

@@ -41,6 +41,9 @@ RUNS = ("no_fix", "weight_decay", "clipping", "clipping_and_weight_decay")
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["exploding_gradients"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     layers: int = 12  # hidden layers (2..40)
     width: int = 32  # units per hidden layer (4..256)
     init_scale: float = 2.0  # initial weights = init_scale × He init (0.5..10); 1.0 is healthy

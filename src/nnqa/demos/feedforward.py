@@ -28,6 +28,9 @@ NAME = "feedforward"
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["feedforward"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     hidden: int = 32  # units per hidden layer
     layers: int = 2  # hidden layers
     samples: int = 400  # points in all; half train, half test

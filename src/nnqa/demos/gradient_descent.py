@@ -30,6 +30,9 @@ START_RADIUS = 2.0
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["gradient_descent"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     lr_small: float = 0.005  # too small: crawls along the valley floor
     lr_good: float = 0.3  # near 2/(1 + c): converges fast
     lr_large: float = 0.42  # above 2/c: overshoots further each step

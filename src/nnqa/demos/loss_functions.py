@@ -34,6 +34,9 @@ WRONG_SCALE = 4.0  # how confidently wrong the race starts
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["loss_functions"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     worst_logit: float = -8.0  # the most wrong logit on the sweep (true label is 1)
     points: int = 401  # points on the sweep
     steps: int = 100  # gradient steps in the race

@@ -28,6 +28,9 @@ NAME = "perceptron"
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["perceptron"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     points: int = 100  # points in the separable set
     margin: float = 0.1  # half-width of the empty strip around the true line
     epochs: int = 50  # passes over the data (stops early once an epoch has no mistakes)

@@ -37,6 +37,9 @@ CLASSES = 10
 
 @dataclass(frozen=True)
 class Config:
+    """Parameters of this demo; bounds are declared in ``registry.DEMOS["vanishing_gradients"]``
+    and checked when a Config is made (ValueError naming the parameter)."""
+
     layers: int = 20  # hidden layers (2..60)
     width: int = 64  # units per hidden layer (4..256)
     batch: int = 256  # random inputs in the batch (8..2048)

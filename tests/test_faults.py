@@ -1,0 +1,63 @@
+"""Faults: a process killed mid-rebuild leaves an index that is whole or detected as torn."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nnqa import Tutor
+from nnqa.index import _read
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REBUILD_FOREVER = """
+import sys
+from nnqa.cards import load_decks
+from nnqa.index import load_or_build
+
+def no_encoding(texts):
+    raise SystemExit("every vector should be reused")
+
+cards = load_decks(sys.argv[1])
+print("ready", flush=True)
+while True:
+    load_or_build(cards, sys.argv[2], "sentence-transformers/all-MiniLM-L6-v2", no_encoding,
+                  force=True)
+"""
+
+
+def test_sigkill_during_index_rebuilds_never_leaves_a_torn_index(workdir, tmp_path, embedder):
+    shutil.copytree(workdir / "knowledge", tmp_path / "knowledge")
+    shutil.copytree(workdir / "index", tmp_path / "index")
+    rng = random.Random(7)
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                REBUILD_FOREVER,
+                str(tmp_path / "knowledge"),
+                str(tmp_path / "index"),
+            ],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        try:
+            _read(tmp_path / "index")  # whole: every file matches the manifest's hashes
+        except ValueError as e:  # torn: noticed, and the next start rebuilds
+            assert "does not match" in str(e) or "count" in str(e)
+        t = Tutor(knowledge=tmp_path / "knowledge", index=tmp_path / "index", embedder=embedder)
+        a = t.ask("what causes vanishing gradients")
+        assert a.hits[0].card.front == "Vanishing Gradient"
+        assert a.hits[0].section.heading == "What causes them?"
+    t.rebuild()  # the next write sweeps temp files that killed writers left behind
+    _read(tmp_path / "index")
+    assert not list((tmp_path / "index").glob(".*.tmp"))
