@@ -8,6 +8,7 @@
 
 from .answer import Answer, Hit
 from .cards import Card, DeckError, Section
+from .chat import Chat, Reply
 from .settings import Settings
 from .tutor import Tutor, ask, default_tutor
 
@@ -16,8 +17,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Answer",
     "Card",
+    "Chat",
     "DeckError",
     "Hit",
+    "Reply",
     "Section",
     "Settings",
     "Tutor",

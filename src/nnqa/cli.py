@@ -95,6 +95,13 @@ def cmd_quiz(args) -> int:
     return 0
 
 
+def cmd_chat(args) -> int:
+    from .chat import Chat, run_terminal_chat
+
+    run_terminal_chat(Chat(_tutor(args), learner=args.learner))
+    return 0
+
+
 def _demo_params(words: list[str]) -> dict[str, str]:
     """`--layers 30 --seed 1` or `layers=30` -> {"layers": "30", ...}; demos check the values."""
     params, i = {}, 0
@@ -165,8 +172,25 @@ def _grading_eval(tutor, args):
     return grading_report(grader=tutor.grader, cards=tutor.cards)
 
 
+def _conversation_eval(tutor, args):
+    from .conversation_eval import conversation_report
+
+    return conversation_report(tutor, args.conversations)
+
+
+def _intent_eval(tutor, args):
+    from .chat import recognizer_for
+    from .intents import intent_report
+
+    return intent_report(recognizer_for(tutor), args.intents)
+
+
 # Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
-_EXTRA_EVALS: dict = {"grading": _grading_eval}
+_EXTRA_EVALS: dict = {
+    "grading": _grading_eval,
+    "conversations": _conversation_eval,
+    "intents": _intent_eval,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="measure answers against the labelled sets in tests/data")
     e.add_argument("--questions", default="tests/data/questions.jsonl")
+    e.add_argument("--conversations", default="tests/data/conversations.jsonl")
+    e.add_argument("--intents", default="tests/data/intents.jsonl")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_eval)
 
@@ -205,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("quiz", help="an interactive review of due cards (FSRS); :q to stop")
     q.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
     q.set_defaults(func=cmd_quiz)
+
+    c = sub.add_parser("chat", help="a conversation: questions, follow-ups, quiz, demos; :q ends")
+    c.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
+    c.set_defaults(func=cmd_chat)
 
     d = sub.add_parser("demo", help="run a PyTorch demo and save its figure (--list for all)")
     d.add_argument("name", nargs="?", help="demo name (see --list)")

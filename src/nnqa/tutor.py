@@ -179,17 +179,26 @@ class Tutor:
             out.append(CardScore(cs.card, cs.score, match[0]) if match else cs)
         return out
 
-    def ask(self, question: str, k: int = 4, deck: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int = 4,
+        deck: str | None = None,
+        history: list[str] | None = None,
+    ) -> Answer:
         """Answer a question by quoting the best-matching card, or abstain.
 
         Args:
             question: what the learner typed; cut to `settings.max_question_chars`.
             k: how many cards to return (the quoted one plus related ones).
             deck: restrict to the cards of one deck (by deck name).
+            history: the learner's earlier messages in this conversation, oldest first; a
+                question that leans on them ("what causes it?") is answered about the
+                conversation's topic (see `followup`).
         Returns:
             An `Answer`; `abstained` is True when no card is relevant enough.
         Raises:
-            TypeError: question is not a string.
+            TypeError: question (or a history message) is not a string.
             ValueError: k is not a positive integer, or the deck is unknown.
         """
         if not isinstance(question, str):
@@ -197,7 +206,12 @@ class Tutor:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
         text = clean(question, self.settings.max_question_chars)
-        if not text or is_small_talk(text):
+        chatter = is_small_talk(text)
+        if chatter and history:
+            from .followup import is_chatter
+
+            chatter = is_chatter(text)  # "how does it work?" is about the topic
+        if not text or chatter:
             return Answer(question, (), True, GUIDE, self.examples())
 
         if deck is not None and deck not in self.decks:
@@ -207,7 +221,19 @@ class Tutor:
             if deck is None
             else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
         )
-        ranked = self.rank(text, k, card_pos)
+        if history:
+            from .followup import follow, topic_of
+
+            _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
+        else:
+            ranked = self.rank(text, k, card_pos)
+        return self.quote(question, ranked, k)
+
+    def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:
+        """Turn ranked cards into an `Answer`: quote the best and add related ones, or abstain.
+
+        `ranked` comes from `rank` (or `followup.follow`, which ranks in a conversation).
+        """
         if not ranked:
             return Answer(question, (), True, "The deck has no cards to answer from.")
 
@@ -263,11 +289,13 @@ def default_tutor() -> Tutor:
     return _default
 
 
-def ask(question: str, k: int = 4, deck: str | None = None) -> Answer:
+def ask(
+    question: str, k: int = 4, deck: str | None = None, history: list[str] | None = None
+) -> Answer:
     """Answer a question from the default tutor's decks; see `Tutor.ask`.
 
     >>> a = ask("what causes vanishing gradients")      # doctest: +SKIP
     >>> a.hits[0].card.front, a.hits[0].section.heading  # doctest: +SKIP
     ('Vanishing Gradient', 'What causes them?')
     """
-    return default_tutor().ask(question, k=k, deck=deck)
+    return default_tutor().ask(question, k=k, deck=deck, history=history)

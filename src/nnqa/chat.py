@@ -1,0 +1,406 @@
+"""Chat: one conversation with the tutor — questions, follow-ups, "quiz me", "show me", "more".
+
+Owns the state of one conversation (the topic, the quiz question awaiting an answer, the
+sections already quoted) and turning each message into a `Reply`: a quoted answer (read
+in the light of the conversation, see `followup`), a quiz question, a grade with the
+FSRS schedule updated, a demo's figure and numbers, the next section of the card, or a
+short guide. What a message asks for is recognised by `intents`.
+
+In a quiz, "skip" moves on without a review; "I don't know" and "show answer" are
+graded as not recalled (FSRS: Again) and show the card's answer; "stop" ends the quiz.
+
+Leaves out: retrieval and quoting (`tutor`), grading (`grading`), scheduling (`quiz`),
+the demos themselves (`demos`, imported only when one runs) and any UI: the web app's
+Ask tab calls `Chat.send`; `nnqa chat` calls `run_terminal_chat`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .answer import GUIDE, Answer, Hit
+from .cards import Card
+from .followup import Topic, follow, topic_after
+from .grading import Grade
+from .intents import Intent, IntentRecognizer
+from .query import clean
+
+__all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for", "md"]
+
+COMMANDS_HELP = (
+    'Ask a question, then follow up ("what causes it?", "how do I fix that?"). '
+    'Say "quiz me" (or /quiz), "show me" (/demo), "tell me more" (/more); '
+    'in a quiz: "skip", "I don\'t know", "show answer", "stop".'
+)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+
+
+def md(text: str) -> str:
+    """Escape Markdown's inline marks so card text reads as written; bullets stay bullets.
+
+    >>> md("f(x) = max(0,x) *not* <b>")
+    'f(x) = max(0,x) \\\\*not\\\\* \\\\<b\\\\>'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _unmd(text: str) -> str:
+    return re.sub(r"\\([\\`*_{}\[\]<>#|])", r"\1", text.replace("**", ""))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the chat says back to one message."""
+
+    kind: str  # 'answer' | 'quiz_question' | 'grade' | 'demo' | 'more' | 'guide' | 'notice'
+    text: str  # what the learner reads, as Markdown (card text escaped)
+    answer: Answer | None = None  # the quoted answer ('answer', 'more')
+    grade: Grade | None = None  # the verdict on a quiz answer ('grade')
+    review: Any = None  # quiz.Review: the grade as scheduled ('grade')
+    demo: Any = None  # demos.DemoResult with its figure ('demo')
+    card: Card | None = None  # the card the reply is about (quiz question, grade, demo)
+    intent: str = ""  # what the message was read as ('question', 'quiz', 'answer', ...)
+    followups: tuple[str, ...] = field(default=())  # suggested next messages
+
+    def __str__(self) -> str:
+        if self.review is not None:
+            body = str(self.review)
+        elif self.demo is not None:
+            body = str(self.demo)
+        elif self.answer is not None and self.kind in ("answer", "more"):
+            body = str(self.answer)
+        else:
+            body = _unmd(self.text)
+        if self.followups:
+            body += "\n\nTry: " + " | ".join(self.followups)
+        return body
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "intent": self.intent,
+            "text": self.text,
+            "answer": self.answer.to_dict() if self.answer else None,
+            "grade": self.grade.to_dict() if self.grade else None,
+            "review": self.review.to_dict() if self.review is not None else None,
+            "demo": self.demo.to_dict() if self.demo is not None else None,
+            "card": {"id": self.card.id, "front": self.card.front} if self.card else None,
+            "followups": list(self.followups),
+        }
+
+
+def _quote_md(answer: Answer) -> str:
+    """An answer as Markdown: the card (and section) in bold, the quote, where it is from."""
+    if answer.abstained:
+        lines = [md(answer.message)]
+        lines += [f"- {md(h.card.front)}" for h in answer.hits]
+        lines += [f"- {md(s)}" for s in answer.suggestions]
+        return "\n".join(lines)
+    h = answer.hits[0]
+    title = h.card.front + (f" — {h.section.heading}" if h.section.heading else "")
+    quote = "\n".join(f"> {md(ln)}" if ln.strip() else ">" for ln in h.quote.splitlines())
+    lines = [f"**{md(title)}**", "", quote, "", f"_{md(h.card.where)}_"]
+    if answer.related:
+        lines += ["", "Related: " + "; ".join(md(r.card.front) for r in answer.related)]
+    return "\n".join(lines)
+
+
+class Chat:
+    """One conversation: send messages, get replies; holds the topic and any quiz question.
+
+    Args:
+        tutor: the tutor to answer from (default: `default_tutor()`).
+        learner: whose FSRS schedule quiz answers update.
+        quiz: a `Quiz` to use (default: one for `learner` over the tutor's cards, created
+            on the first quiz message).
+        intents: an `IntentRecognizer` to share between chats (default: one per tutor).
+
+    >>> chat = Chat(learner="ana")                               # doctest: +SKIP
+    >>> chat.send("what is the vanishing gradient problem?").kind  # doctest: +SKIP
+    'answer'
+    >>> chat.send("what causes it?").answer.hits[0].section.heading  # doctest: +SKIP
+    'What causes them?'
+    """
+
+    def __init__(self, tutor=None, learner: str = "default", quiz=None, intents=None):
+        if tutor is None:
+            from .tutor import default_tutor
+
+            tutor = default_tutor()
+        self.tutor = tutor
+        self.learner = learner
+        self._quiz = quiz
+        self.intents: IntentRecognizer = intents or recognizer_for(tutor)
+        self.topic: Topic | None = None
+        self.pending: Card | None = None  # the quiz question waiting for an answer
+        self.history: list[str] = []  # the learner's messages, oldest first
+        self._last: Answer | None = None  # the last quoted answer (for its related cards)
+        self._shown: dict[str, set[int]] = {}  # card id -> sections quoted so far
+        self._quizzed: set[str] = set()  # cards asked in this conversation
+        self._lock = threading.Lock()
+
+    @property
+    def quiz(self):
+        """The learner's FSRS review session (opened on first use)."""
+        if self._quiz is None:
+            from .quiz import Quiz
+
+            self._quiz = Quiz(self.learner, tutor=self.tutor)
+        return self._quiz
+
+    # -- the one entry point ----------------------------------------------------------
+    def send(self, message: str) -> Reply:
+        """Reply to one message of the learner.
+
+        Raises:
+            TypeError: message is not a string.
+        """
+        if not isinstance(message, str):
+            raise TypeError(f"send() takes the message as a string, got {type(message).__name__}")
+        text = clean(message, self.tutor.settings.max_question_chars)
+        with self._lock:
+            intent = self.intents.recognise(text, in_quiz=self.pending is not None)
+            reply = self._dispatch(text, intent)
+            if text:
+                self.history.append(text)
+            return reply
+
+    def _dispatch(self, text: str, intent: Intent) -> Reply:
+        name = intent.name
+        if name == "answer":
+            return self._grade(text, name)
+        if name == "reveal":  # not recalled: graded as "I don't know" (FSRS Again)
+            return self._grade("I don't know", name)
+        if name == "skip":
+            return self._skip()
+        if name == "stop":
+            self.pending = None
+            return Reply("notice", "Quiz stopped. Ask me anything, or say \"quiz me\" again.",
+                         intent=name, followups=self._suggest())  # fmt: skip
+        if name == "quiz":
+            return self._ask_quiz(intent.rest)
+        if name == "demo":
+            return self._demo(intent.rest)
+        if name == "more":
+            return self._more()
+        if name == "guide" or not text:
+            return self._guide(name)
+        return self._answer(text)
+
+    # -- questions --------------------------------------------------------------------
+    def _answer(self, text: str) -> Reply:
+        res, ranked = follow(self.tutor, text, self.topic)
+        answer = self.tutor.quote(text, ranked)
+        self.topic = topic_after(self.tutor, ranked, res, self.topic)
+        if answer.best is not None:
+            self._last = answer
+            self._seen(answer.best)
+        return Reply("answer", _quote_md(answer), answer=answer, intent="question",
+                     followups=self._suggest(answer))  # fmt: skip
+
+    def _seen(self, hit: Hit) -> None:
+        idx = hit.card.sections.index(hit.section) if hit.section in hit.card.sections else 0
+        self._shown.setdefault(hit.card.id, set()).add(idx)
+
+    def _more(self) -> Reply:
+        if self.topic is None:
+            return self._guide("more", 'Ask me about something first, then say "more".')
+        card = self.topic.card
+        shown = self._shown.setdefault(card.id, set())
+        unseen = [i for i in range(len(card.sections)) if i not in shown]
+        if unseen:
+            hit = Hit(card, 1.0, card.sections[unseen[0]])
+        else:  # the whole card has been quoted: go on to a related card not yet seen
+            related = [h.card for h in (self._last.related if self._last else ())]
+            related += [self.tutor.cards[cs.card] for cs in self.tutor.rank(card.front)[1:6]]
+            fresh = [c for c in related if c.id not in self._shown and c.id != card.id]
+            if not fresh:
+                return Reply("notice", "That is all the decks say on this. Ask about something "
+                             "else, or say \"quiz me\".", intent="more",
+                             followups=self._suggest())  # fmt: skip
+            hit = Hit(fresh[0], 1.0, fresh[0].sections[0])
+        answer = Answer(f"more on {card.front}", (hit,), False, demos=_demos_for(hit.card))
+        self.topic = Topic(hit.card, hit.section.heading)
+        self._seen(hit)
+        return Reply("more", _quote_md(answer), answer=answer, card=hit.card, intent="more",
+                     followups=self._suggest(answer))  # fmt: skip
+
+    # -- quizzing ---------------------------------------------------------------------
+    def _card_named(self, words: str) -> Card | None:
+        """The card a few words name ("dropout", "LSTMs"), or None when no card is close."""
+        from .retrieval import ABSTAIN_BELOW
+
+        ranked = self.tutor.rank(words) if words.strip() else []
+        if ranked and ranked[0].score >= ABSTAIN_BELOW:
+            return self.tutor.cards[ranked[0].card]
+        return None
+
+    def _next_due(self, exclude: set[str]) -> Card | None:
+        """The next card by FSRS (due first, then new), other than those excluded."""
+        card = self.quiz.next_card()
+        if card is not None and card.id not in exclude:
+            return card
+        scheduled = self.quiz.store.schedule(self.learner)
+        return next(
+            (c for c in self.quiz.cards if c.id not in scheduled and c.id not in exclude), None
+        )
+
+    def _ask_quiz(self, about: str = "") -> Reply:
+        card = self._card_named(about) if about else None
+        if about and card is None:
+            return Reply("notice", f"I have no card on {md(about)!s}. Say \"quiz me\" for the "
+                         "next card due.", intent="quiz", followups=("Quiz me",))  # fmt: skip
+        if card is None and self.topic and self.topic.card.id not in self._quizzed:
+            card = self.topic.card
+        if card is None:
+            card = self._next_due(self._quizzed | ({self.pending.id} if self.pending else set()))
+        if card is None:
+            return Reply("notice", "Nothing is due and every card has been reviewed: "
+                         "come back later.", intent="quiz")  # fmt: skip
+        self.pending = card
+        self._quizzed.add(card.id)
+        text = (f"**Quiz:** {md(card.front)}\n\n_Type your answer, or say \"skip\", "
+                "\"I don't know\" or \"show answer\"._")  # fmt: skip
+        return Reply("quiz_question", text, card=card, intent="quiz",
+                     followups=("I don't know", "Skip"))  # fmt: skip
+
+    def _grade(self, typed: str, intent: str) -> Reply:
+        card, self.pending = self.pending, None
+        review = self.quiz.answer(card.id, typed)  # "I don't know" grades 0: FSRS Again
+        self.topic = Topic(card)
+        self._shown.setdefault(card.id, set()).update(range(len(card.sections)))
+        g = review.grade
+        lines = [f"**{g.verdict.upper()}** (score {g.score:.2f})"]
+        lines += [f"- ! {md(n)}" for n in g.notes]
+        if g.covered:
+            lines += ["", "What you got right:"] + [f"- {md(p)}" for p in g.covered]
+        if g.missed and g.covered:
+            lines += ["", "What you missed:"] + [f"- {md(p)}" for p in g.missed]
+        lines += ["", f"The card's answer (_{md(card.where)}_):", ""]
+        lines += [f"> {md(ln)}" if ln.strip() else ">" for ln in card.back.splitlines()]
+        due = str(review).rsplit("\n", 1)[-1]  # "Rated Good; due again in 3 days (...)."
+        lines += ["", md(due)]
+        follow = ["Next question"] + (["Run the demo"] if _demos_for(card) else [])
+        return Reply("grade", "\n".join(lines), grade=g, review=review, card=card,
+                     intent=intent, followups=tuple(follow))  # fmt: skip
+
+    def _skip(self) -> Reply:
+        skipped, self.pending = self.pending, None
+        reply = self._ask_quiz()
+        note = f"Skipped _{md(skipped.front)}_ (no review recorded).\n\n"
+        return Reply(reply.kind, note + reply.text, card=reply.card, intent="skip",
+                     followups=reply.followups)  # fmt: skip
+
+    # -- demos ------------------------------------------------------------------------
+    def _demo(self, about: str = "") -> Reply:
+        try:
+            from . import demos
+        except ImportError:
+            return Reply("notice", "The demos are not installed in this build.", intent="demo")
+        known = {d["name"]: d["cards"] for d in demos.list_demos()}
+        name = about.strip().lower().replace(" ", "_")
+        if name in known:  # "/demo dropout": by name; its first card becomes the topic
+            card = next((c for c in self.tutor.cards if c.front in known[name]), None)
+        else:
+            card = self._card_named(about) if about else (self.topic.card if self.topic else None)
+            names = demos.demos_for_card(card.front) if card else []
+            if not names:
+                what = f"for {md(card.front)}" if card else "yet: ask about a topic first"
+                text = (f"I have no demo {what}. Or name one: "
+                        + ", ".join(md(n) for n in known) + ".")  # fmt: skip
+                return Reply("notice", text, card=card, intent="demo")
+            name = names[0]
+        if card is not None and (self.topic is None or self.topic.card.id != card.id):
+            self.topic = Topic(card)
+        result = demos.run_demo(name)
+        lines = [f"**{md(result.title)}**", "", md(result.text), ""]
+        lines += [f"- {md(k)}: {md(_num(v))}" for k, v in result.metrics.items()]
+        lines += ["", f"_{md(result.name)} ran on {result.device} in {result.seconds:.1f} s_"]
+        return Reply("demo", "\n".join(lines), demo=result, card=card, intent="demo",
+                     followups=("Quiz me", "Tell me more"))  # fmt: skip
+
+    # -- guide and suggestions ----------------------------------------------------------
+    def _guide(self, intent: str, lead: str = "") -> Reply:
+        examples = self.tutor.examples()
+        text = "\n".join(
+            ([md(lead), ""] if lead else [])
+            + [md(GUIDE), ""]
+            + [f"- {md(e)}" for e in examples]
+            + ["", md(COMMANDS_HELP)]
+        )
+        return Reply("guide", text, intent=intent, followups=examples)
+
+    def _suggest(self, answer: Answer | None = None) -> tuple[str, ...]:
+        out = []
+        if answer is not None and answer.best is not None:
+            card = answer.best.card
+            if len(self._shown.get(card.id, ())) < len(card.sections):
+                out.append("Tell me more")
+            if _demos_for(card):
+                out.append("Run the demo")
+            out.append("Quiz me")
+            out += [r.card.front for r in answer.related[:2]]
+        elif answer is not None:
+            out += [h.card.front for h in answer.hits[:3]] + list(answer.suggestions)
+        else:
+            out.append("Quiz me")
+        return tuple(dict.fromkeys(out))
+
+    def __repr__(self) -> str:
+        return f"Chat(learner={self.learner!r}, topic={str(self.topic) if self.topic else None!r})"
+
+
+def _num(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)) and len(v) > 6:
+        return "[" + ", ".join(_num(x) for x in v[:3]) + f", … {_num(v[-1])}] ({len(v)} values)"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_num(x) for x in v) + "]"
+    return str(v)
+
+
+def _demos_for(card: Card) -> tuple[str, ...]:
+    try:
+        from .demos import demos_for_card
+    except ImportError:  # demos not installed in this build
+        return ()
+    return tuple(demos_for_card(card.front))
+
+
+def recognizer_for(tutor) -> IntentRecognizer:
+    """The intent recognizer for a tutor's decks, built once per tutor (142 short encodes)."""
+    rec = getattr(tutor, "_chat_intents", None)
+    if rec is None:
+        rec = IntentRecognizer(tutor.embedder, [c.front for c in tutor.cards])
+        tutor._chat_intents = rec
+    return rec
+
+
+def run_terminal_chat(chat: Chat, input=None, output=None) -> int:
+    """An interactive chat in a terminal; `:q` or end of input (Ctrl-D) ends it.
+
+    Returns how many messages were answered.
+    """
+    input = input or sys.stdin
+    output = output or sys.stdout
+    print("nnqa chat: ask about neural networks; \"quiz me\", \"show me\", \"more\"; "
+          ":q to quit.", file=output, flush=True)  # fmt: skip
+    n = 0
+    while True:
+        print("\nyou> ", end="", file=output, flush=True)
+        line = input.readline()
+        if not line:  # Ctrl-D
+            print(file=output)
+            break
+        if line.strip().lower() in (":q", ":quit", ":exit"):
+            break
+        if not line.strip():
+            continue
+        print(str(chat.send(line.rstrip("\n"))), file=output, flush=True)
+        n += 1
+    return n
