@@ -2,7 +2,8 @@
 
 Owns turning answers, grades, reviews, progress, demo results and cards into HTML-safe
 Markdown, the shapes of the API endpoints (`/ask`, `/grade`, `/demo`), the input caps, and
-running demos on the GPU of a ZeroGPU Space when the `spaces` package is there. Card text
+running demos in a time-limited worker process (`nnqa.demos.limits`), or on the GPU
+of a ZeroGPU Space when the `spaces` package is there. Card text
 is data, possibly from an imported deck: every character of it is escaped, so no markup
 or script from a card reaches the page. Leaves out: the layout (see `webapp`), and all
 the thinking (`Tutor`, `Quiz`, `nnqa.demos`).
@@ -222,12 +223,20 @@ def _run_demo(name: str, params: dict):
     return demos_registry().run_demo(name, **params)
 
 
+def _run_demo_limited(name: str, params: dict):
+    """In the shared demo worker process, killed after $NNQA_DEMO_TIMEOUT seconds (60)."""
+    from .demos.limits import run_demo_limited
+
+    return run_demo_limited(name, None, **params)
+
+
 def _on_gpu(fn):
-    """On a ZeroGPU Space, run `fn` with a GPU attached (`spaces.GPU`); elsewhere unchanged."""
+    """On a ZeroGPU Space, run `fn` with a GPU attached (`spaces.GPU`, which has its own
+    duration limit and must run in this process); elsewhere, the time-limited worker."""
     try:
         import spaces  # installed on Hugging Face Spaces only
     except ImportError:
-        return fn
+        return _run_demo_limited
     return spaces.GPU(duration=120)(fn)
 
 
@@ -304,6 +313,8 @@ class Web:
         try:
             return run_demo_on_device(name, params)
         except ValueError as e:  # unknown demo, unknown or out-of-bounds parameter
+            raise gr.Error(str(e)) from None
+        except (TimeoutError, RuntimeError) as e:  # past its time limit, or the worker died
             raise gr.Error(str(e)) from None
 
     # -- Ask tab ---------------------------------------------------------------------
