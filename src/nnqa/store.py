@@ -7,6 +7,13 @@ reviewing at once wait for each other (busy timeout) instead of corrupting the f
 the wait runs out, `StoreBusy` says so plainly. The schema carries its version in
 ``PRAGMA user_version``; opening an older file copies a backup beside it, then migrates.
 
+A damaged file (truncated, overwritten, not SQLite at all) is found when it is opened
+(``PRAGMA quick_check``) or read, and raises `StoreDamaged` naming the file. nnqa never
+writes to, repairs or replaces a damaged file on its own: the caller decides, either
+restoring a backup or calling `Store.set_aside(path)`, which renames it (and its -wal and
+-shm files) to ``<name>.corrupt-<UTC time>`` so that the next `Store(path)` starts fresh.
+An empty (0-byte) file holds no reviews and is simply treated as new.
+
 Leaves out: what a rating is and when a card is due (see `quiz`), grading (see `grading`).
 """
 
@@ -15,9 +22,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["Store", "StoreBusy", "LoggedReview", "SCHEMA_VERSION"]
+__all__ = ["Store", "StoreBusy", "StoreDamaged", "LoggedReview", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +63,27 @@ _MIGRATIONS: tuple[str, ...] = (
 
 class StoreBusy(RuntimeError):
     """Another process held the progress file for longer than the busy timeout."""
+
+
+class StoreDamaged(RuntimeError):
+    """The progress file is not a sound SQLite database; nnqa has left it untouched."""
+
+    def __init__(self, path: Path, detail: str):
+        self.path = Path(path)
+        super().__init__(
+            f"the progress file {path} is damaged ({detail}); nnqa has not changed it. "
+            f"Restore a backup of it (a {self.path.name}.v*.bak beside it, if any), or move it "
+            "aside to start with no progress: Store.set_aside(path) renames it "
+            f"to {self.path.name}.corrupt-<time>"
+        )
+
+
+def _is_damage(e: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB, as opposed to a lock, a full disk or a bad query."""
+    code = getattr(e, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return "malformed" in str(e) or "not a database" in str(e)
 
 
 @dataclass(frozen=True)
@@ -102,9 +131,15 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         con.row_factory = sqlite3.Row
-        con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA synchronous = FULL")  # a committed review survives a crash
+        try:
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = FULL")  # a committed review survives a crash
+        except sqlite3.DatabaseError as e:
+            con.close()
+            if _is_damage(e):
+                raise StoreDamaged(self.path, str(e)) from None
+            raise
         return con
 
     def _write(self, fn):
@@ -124,8 +159,10 @@ class Store:
                 result = fn(con)
                 con.execute("COMMIT")
                 return result
-            except BaseException:
+            except BaseException as e:
                 con.execute("ROLLBACK")
+                if isinstance(e, sqlite3.DatabaseError) and _is_damage(e):
+                    raise StoreDamaged(self.path, str(e)) from None
                 raise
         finally:
             con.close()
@@ -134,6 +171,10 @@ class Store:
         con = self._connect()
         try:
             return con.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            if _is_damage(e):
+                raise StoreDamaged(self.path, str(e)) from None
+            raise
         finally:
             con.close()
 
@@ -144,6 +185,9 @@ class Store:
         return int(self._read("PRAGMA user_version")[0][0])
 
     def _migrate(self) -> None:
+        check = self.integrity(quick=True)
+        if check != "ok":
+            raise StoreDamaged(self.path, f"integrity check: {check}")
         found = self.version
         if found > SCHEMA_VERSION:
             raise RuntimeError(
@@ -177,9 +221,28 @@ class Store:
         shutil.move(tmp, dest)
         return dest
 
-    def integrity(self) -> str:
-        """`PRAGMA integrity_check`'s answer: "ok" for a sound file."""
-        return str(self._read("PRAGMA integrity_check")[0][0])
+    def integrity(self, quick: bool = False) -> str:
+        """`PRAGMA integrity_check`'s first answer ("ok" for a sound file); `quick` skips
+        the index checks (`quick_check`, linear in the file's size: milliseconds here)."""
+        return str(self._read(f"PRAGMA {'quick_check' if quick else 'integrity_check'}")[0][0])
+
+    @staticmethod
+    def set_aside(path: str | Path) -> Path:
+        """Rename a damaged progress file (with its -wal and -shm) to ``*.corrupt-<UTC time>``
+        and return the new path; the next `Store(path)` starts with an empty file.
+
+        Only call this when the learner or operator has chosen to start fresh: the reviews
+        in the damaged file stay in the renamed copy, for recovery by hand.
+        """
+        path = Path(path)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+        for suffix in ("-wal", "-shm", "-journal"):  # the database's sidecars go with it
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.rename(aside.with_name(aside.name + suffix))
+        path.rename(aside)
+        return aside
 
     # ------------------------------------------------------------ reviews
 

@@ -13,10 +13,12 @@ at runtime to type the endpoints.
 """
 
 import base64
+import functools
 import html
 import io
 import os
 import re
+import sys
 import threading
 from typing import Any
 
@@ -246,6 +248,30 @@ run_demo_on_device = _on_gpu(_run_demo)
 # ---------------------------------------------------------------- handlers
 
 
+def _store_errors(handler):
+    """A quiz handler whose progress-file troubles reach the learner as a plain gr.Error.
+
+    The message leaves out the server's file path; the full error goes to the server log.
+    """
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        from .store import StoreBusy, StoreDamaged
+
+        try:
+            return handler(*args, **kwargs)
+        except StoreBusy:
+            raise gr.Error("Your progress file is busy (another process is writing to it); "
+                           "nothing was lost, try again in a moment.") from None  # fmt: skip
+        except StoreDamaged as e:
+            print(f"nnqa: {e}", file=sys.stderr)
+            raise gr.Error("The progress file on this server is damaged, so reviews cannot be "
+                           "saved; whoever runs this app must restore or set it aside (see "
+                           "the server log).") from None  # fmt: skip
+
+    return wrapped
+
+
 class Web:
     """The app's handlers over one tutor; every method is a few lines over the Python API.
 
@@ -387,6 +413,7 @@ class Web:
         """On page load: the name this browser used last, unless one was typed already."""
         return typed or saved or ""
 
+    @_store_errors
     def quiz_next(self, learner: str) -> tuple[str, dict, str, str]:
         """The learner's next card: (its front, the quiz state, a cleared verdict, progress)."""
         quiz = self._quiz(learner)
@@ -397,6 +424,7 @@ class Web:
         front = f"### {escape_md(card.front)}\n{_source_md(card)}"
         return front, {"card": card.id}, "", stats_md(quiz.stats())
 
+    @_store_errors
     def quiz_check(self, learner: str, typed: str, state: dict) -> tuple[str, dict, str]:
         """Grade the typed answer to the shown card: (the verdict, the quiz state, progress)."""
         from .quiz import _when
@@ -408,6 +436,7 @@ class Web:
         due = _when(review.due, review.reviewed_at)
         return grade_md(review.grade, due), {**state, "review": review.id}, stats_md(quiz.stats())
 
+    @_store_errors
     def quiz_override(self, learner: str, state: dict, correct: bool) -> tuple[str, str]:
         """“I was right” / “I was wrong”: re-rate the last review; (the verdict, progress)."""
         from .quiz import _when
