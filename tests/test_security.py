@@ -35,6 +35,7 @@ def test_the_app_serves_no_file_outside_what_it_means_to(app_server):
                 "%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/tmp/gradio/../../etc/passwd",
                 "pyproject.toml", "./pyproject.toml"]  # fmt: skip
     base = app_server.url.rstrip("/")
+    assert _get(base + "/gradio_api/info")[0] == 200  # the server is there and answering
     tried = 0
     for prefix in ("/file=", "/gradio_api/file=", "/gradio_api/file/", "/static/", "/assets/"):
         for path in [*secrets, *relative]:
