@@ -14,7 +14,8 @@ DemoResult (its matplotlib Figure pickles) the other: no user-supplied bytes are
 
 Leaves out: which demo computes what (the demo modules), the parameter bounds (``registry``),
 how many demos run at once (the web app's queue: one), and GPUs on a ZeroGPU Space (the web
-app keeps those in-process under ``spaces.GPU``, which has its own duration limit).
+app keeps those in-process under ``spaces.GPU``, which has its own duration limit). Waiting
+on the pipe uses ``select``, so this runs on Linux and macOS, not Windows.
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ class DemoWorker:
             self.start()
             if not self._ready:
                 try:
-                    assert self._receive(STARTUP_TIMEOUT) == "ready"
+                    hello = self._receive(STARTUP_TIMEOUT)
+                    if hello != "ready":
+                        raise RuntimeError(f"the demo worker said {hello!r} instead of 'ready'")
                 except TimeoutError:
                     self.stop()
                     raise RuntimeError(
