@@ -9,8 +9,11 @@ Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from .answer import GUIDE, Answer, Hit
 from .cards import Card, deck_files, find_card, load_decks
@@ -29,6 +32,7 @@ class Tutor:
         knowledge: folder of deck files (default `./knowledge`, or NNQA_KNOWLEDGE).
         index: folder for the FAISS index (default `./index`, or NNQA_INDEX).
         model: sentence-transformers name or folder (default: the bundled MiniLM).
+        progress: called as progress(embedded, to_embed) while the index is (re)built.
     Raises:
         FileNotFoundError: the knowledge folder does not exist.
         DeckError: a deck file is malformed (the message names the file and line).
@@ -45,6 +49,7 @@ class Tutor:
         model: str | None = None,
         settings: Settings | None = None,
         embedder: Embedder | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ):
         given = {"knowledge": knowledge, "index": index}
         paths = {k: Path(v) for k, v in given.items() if v is not None}
@@ -60,6 +65,8 @@ class Tutor:
         self._lexical = None
         self._grader = None
         self._index = None
+        self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
+        self.progress = progress
         self.index_status = None
         self._lock = threading.Lock()
 
@@ -76,18 +83,31 @@ class Tutor:
     def _decks_manifest(self) -> list[dict]:
         import hashlib
 
+        by_source: dict[str, list[Card]] = {}
+        for c in self.cards:
+            by_source.setdefault(c.source, []).append(c)
         out = []
         for p in deck_files(self.settings.knowledge):
-            cards = [c for c in self.cards if c.source.endswith("/" + p.name)]
+            source = f"{self.settings.knowledge.name}/{p.name}"
+            cards = by_source.get(source, [])
             out.append(
                 {
-                    "source": f"{self.settings.knowledge.name}/{p.name}",
+                    "source": source,
                     "deck": cards[0].deck if cards else "",
                     "cards": len(cards),
                     "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                 }
             )
         return out
+
+    def deck_rows(self, deck: str) -> np.ndarray:
+        """The sorted index row ids (int64) of one deck's cards, computed once per deck."""
+        index = self.index
+        if deck not in self._deck_rows:
+            ids = {c.id for c in self.cards if c.deck == deck}
+            rows = [i for i, r in enumerate(index.rows) if r["card"] in ids]
+            self._deck_rows[deck] = np.asarray(rows, dtype=np.int64)
+        return self._deck_rows[deck]
 
     def _load_index(self, force: bool = False):
         from .index import load_or_build
@@ -99,12 +119,14 @@ class Tutor:
             self.embedder.encode,
             force=force,
             decks=self._decks_manifest(),
+            progress=self.progress,
         )
 
     def rebuild(self, force: bool = True):
         """Rebuild the index now (vectors of unchanged text are reused); returns IndexStatus."""
         with self._lock:
             self._index, self.index_status = self._load_index(force=force)
+            self._deck_rows = {}
         return self.index_status
 
     # -- cards -----------------------------------------------------------------------
@@ -153,19 +175,27 @@ class Tutor:
                     self._lexical = Lexical([f"{c.front} {c.plain_back}" for c in self.cards])
         return self._lexical
 
-    def rank(self, text: str, k: int = 4, card_pos: dict[str, int] | None = None):
+    def rank(
+        self,
+        text: str,
+        k: int = 4,
+        card_pos: dict[str, int] | None = None,
+        deck: str | None = None,
+    ):
         """Every card hit for a cleaned question, best first (`CardScore`s), no cut-offs.
 
         Dense scores over fronts, answers, sections and key points, plus a BM25 share;
         the section quoted follows the question's aspect (cause, fix, effect, steps)
-        when the card has a section on it.
+        when the card has a section on it. With `deck`, only that deck's rows are searched
+        (so a small deck in a large index is searched as deeply as on its own).
         """
         query = self.vocab.rewrite(text)
         qvec = self.embedder.encode([query])  # (1, dim)
         index = self.index
-        n_rows = len(index)
+        subset = self.deck_rows(deck) if deck is not None else None
+        n_rows = len(index) if subset is None else len(subset)
         depth = n_rows if n_rows <= 4096 else max(256, 32 * k)
-        scores, ids = index.search(qvec, depth)
+        scores, ids = index.search(qvec, depth, subset=subset)
         ranked = rank_cards(
             scores[0], ids[0], index.rows, card_pos or self._by_id, self.lexical.scores(query)
         )
@@ -207,7 +237,7 @@ class Tutor:
             if deck is None
             else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
         )
-        ranked = self.rank(text, k, card_pos)
+        ranked = self.rank(text, k, card_pos, deck=deck)
         if not ranked:
             return Answer(question, (), True, "The deck has no cards to answer from.")
 
