@@ -54,7 +54,7 @@ APPROX_ABOVE_ROWS = 50_000
 # against exact search: tests/test_scale.py, benchmarks/bench_scale.py).
 IVF_LISTS_PER_SQRT = 2
 IVF_TRAIN_PER_LIST = 32
-IVF_NPROBE = 32
+IVF_NPROBE_MIN = 32  # and at least an eighth of the lists
 # Texts are embedded in chunks of this many, longest first, so progress can be reported
 # and each chunk pads to similar lengths.
 ENCODE_CHUNK = 2048
@@ -269,7 +269,7 @@ def make_faiss(vectors: np.ndarray, approx_above: int | None = None, trained=Non
         index.cp.min_points_per_centroid = 1  # quiet: fewer than 39 per list is deliberate
         index.cp.niter = 10
         index.train(sample)
-    index.nprobe = min(IVF_NPROBE, index.nlist)
+    index.nprobe = min(index.nlist, max(IVF_NPROBE_MIN, index.nlist // 8))
     index.add(vectors)
     return index
 
