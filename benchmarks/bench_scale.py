@@ -57,14 +57,75 @@ QUESTIONS = [
 ]
 
 # -- the synthetic deck ---------------------------------------------------------------
-ADJ = """sparse dense residual recurrent convolutional gated shallow deep wide narrow
-quantised pruned distilled pretrained frozen adaptive stochastic deterministic bayesian
-causal masked dilated grouped depthwise separable normalised attentive contrastive
-generative discriminative variational autoregressive hierarchical modular""".split()
-NOUN = """encoder decoder layer kernel filter optimiser scheduler embedding tokenizer head
-block bottleneck gate memory cell attention router classifier regressor critic policy
-sampler discriminator generator autoencoder transformer perceptron network mixer pooler
-projector""".split()
+ADJ = [
+    "sparse",
+    "dense",
+    "residual",
+    "recurrent",
+    "convolutional",
+    "gated",
+    "shallow",
+    "deep",
+    "wide",
+    "narrow",
+    "quantised",
+    "pruned",
+    "distilled",
+    "pretrained",
+    "frozen",
+    "adaptive",
+    "stochastic",
+    "deterministic",
+    "bayesian",
+    "causal",
+    "masked",
+    "dilated",
+    "grouped",
+    "depthwise",
+    "separable",
+    "normalised",
+    "attentive",
+    "contrastive",
+    "generative",
+    "discriminative",
+    "variational",
+    "autoregressive",
+    "hierarchical",
+    "modular",
+]
+NOUN = [
+    "encoder",
+    "decoder",
+    "layer",
+    "kernel",
+    "filter",
+    "optimiser",
+    "scheduler",
+    "embedding",
+    "tokenizer",
+    "head",
+    "block",
+    "bottleneck",
+    "gate",
+    "memory",
+    "cell",
+    "attention",
+    "router",
+    "classifier",
+    "regressor",
+    "critic",
+    "policy",
+    "sampler",
+    "discriminator",
+    "generator",
+    "autoencoder",
+    "transformer",
+    "perceptron",
+    "network",
+    "mixer",
+    "pooler",
+    "projector",
+]
 ASK = [
     "What is a {a} {n}",
     "How does a {a} {n} work",
@@ -78,21 +139,31 @@ datasets|at inference time|under distribution shift|with noisy labels|in reinfor
 learning|on edge devices|for graph data|in recommender systems|with mixed precision|
 during fine-tuning|in medical imaging|for anomaly detection|in machine translation|with
 long sequences|on tabular data|in self-supervised learning""".replace("\n", " ").split("|")
-VERB = """reduces increases stabilises speeds up slows down regularises smooths sharpens
-compresses expands""".split()
+VERB = [
+    "reduces",
+    "increases",
+    "stabilises",
+    "speeds",
+    "up",
+    "slows",
+    "down",
+    "regularises",
+    "smooths",
+    "sharpens",
+    "compresses",
+    "expands",
+]
 THING = """the variance of the gradients|the memory footprint|the number of parameters|the
 training time|the calibration of its outputs|the error on held-out data|the sensitivity to
 the learning rate|the cost of each forward pass|how well features transfer|the effect of
-outliers|the size of the receptive field|the noise in each update""".replace(
-    "\n", " "
-).split("|")
+outliers|the size of the receptive field|the noise in each update""".replace("\n", " ").split("|")
 WHY = """because it shares weights across positions|since it rescales activations per
 batch|because each unit sees only part of the input|as it keeps a running average of past
 updates|because gating lets information skip steps|since it discards small weights|as it
 mixes information across tokens|because it bounds the output range|since errors flow back
-through a shorter path|as it samples a different subnetwork each step""".replace(
-    "\n", " "
-).split("|")
+through a shorter path|as it samples a different subnetwork each step""".replace("\n", " ").split(
+    "|"
+)
 
 
 def synthetic_decks(n_cards: int, out: Path, per_deck: int = 10_000, seed: int = 0) -> int:
@@ -199,8 +270,8 @@ def bench_search(sizes: list[int], dim: int = 384, n_queries: int = 200) -> list
         _, approx = ivf.search(q, 5)
         row = {
             "rows": n,
-            "flat_ms": round(median_ms(lambda f=flat: f.search(q[:1], 256), 30), 3),
-            "ivf_ms": round(median_ms(lambda f=ivf: f.search(q[:1], 256), 30), 3),
+            "flat_ms": round(median_ms(lambda f=flat, q=q: f.search(q[:1], 256), 30), 3),
+            "ivf_ms": round(median_ms(lambda f=ivf, q=q: f.search(q[:1], 256), 30), 3),
             "ivf_build_s": round(build_s, 2),
             "ivf_lists": ivf.nlist,
             "ivf_nprobe": ivf.nprobe,
@@ -341,7 +412,7 @@ def main() -> None:
     reps = 5
 
     def ask_all(t_, deck=None):
-        return [median_ms(lambda: t_.ask(qq, deck=deck), reps) for qq in QUESTIONS]
+        return [median_ms(lambda qq=qq: t_.ask(qq, deck=deck), reps) for qq in QUESTIONS]
 
     small_ms = statistics.median(ask_all(small))
     big_ms = statistics.median(ask_all(big))

@@ -55,20 +55,34 @@ class Tutor:
         paths = {k: Path(v) for k, v in given.items() if v is not None}
         extra = {"model": model} if model is not None else {}
         self.settings = replace(settings or Settings.from_env(), **paths, **extra)
+        self.embedder = embedder or Embedder(self.settings.model, threads=self.settings.threads)
+        self._grader = None
+        self._index = None
+        self.progress = progress
+        self.index_status = None
+        self._lock = threading.Lock()
+        self._read_decks()
+
+    def _read_decks(self) -> None:
         self.cards: list[Card] = load_decks(self.settings.knowledge)
         self._by_id = {c.id: i for i, c in enumerate(self.cards)}
-        self.embedder = embedder or Embedder(self.settings.model, threads=self.settings.threads)
         self.vocab = Vocabulary(
             [c.front for c in self.cards] + [c.back for c in self.cards],
             _model_words(self.embedder),
         )
         self._lexical = None
-        self._grader = None
-        self._index = None
         self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
-        self.progress = progress
-        self.index_status = None
-        self._lock = threading.Lock()
+
+    def reload(self, index: bool = True):
+        """Read the knowledge folder again (after a deck was added or removed).
+
+        Returns the `IndexStatus` of updating the index (only new cards are embedded),
+        or None with `index=False` (the index then updates on next use).
+        """
+        with self._lock:
+            self._read_decks()
+            self._index = None
+        return self.rebuild(force=False) if index else None
 
     # -- the index -------------------------------------------------------------------
     @property
