@@ -44,17 +44,18 @@ __all__ = [
 FORMAT_VERSION = 1
 log = logging.getLogger("nnqa.index")
 
-# Past this many rows an exact (flat) search gives way to an inverted file (IVF): a flat
-# scan costs ~0.1 ms per 1,000 rows on one core (measured in benchmarks/bench_scale.py and
-# docs/scale.md), so at 50,000 rows it is ~5 ms, a third of one query's encoding; beyond
-# that it would dominate `ask()`. IVF keeps the scan to `nprobe / nlist` of the rows.
-APPROX_ABOVE_ROWS = 50_000
+# Past this many rows (~8,000 cards) an exact (flat) search gives way to an inverted file
+# (IVF). Measured on one core (benchmarks/bench_scale.py, docs/scale.md): a flat query
+# takes 0.8 ms at 10,000 rows, 8 ms at 50,000, 17 ms at 100,000 and 62 ms at 300,000, so
+# past ~20,000 rows it grows from a small fraction of the ~17 ms query encoding to more
+# than all of it. IVF answers in under 1 ms at 100,000 rows, recall@5 >= 0.98.
+APPROX_ABOVE_ROWS = 20_000
 # IVF shape: nlist ~ 2 sqrt(n) lists, k-means on 32 points per list (10 iterations keep
 # training to seconds at 250,000 rows); nprobe lists searched per query (recall@5 >= 0.98
 # against exact search: tests/test_scale.py, benchmarks/bench_scale.py).
 IVF_LISTS_PER_SQRT = 2
 IVF_TRAIN_PER_LIST = 32
-IVF_NPROBE_MIN = 32  # and at least an eighth of the lists
+IVF_NPROBE_MIN = 48  # and at least an eighth of the lists
 # Texts are embedded in chunks of this many, longest first, so progress can be reported
 # and each chunk pads to similar lengths.
 ENCODE_CHUNK = 2048

@@ -101,7 +101,8 @@ class Vocabulary:
             ws = [w.lower() for w in _WORD.findall(t)]
             words.update(ws)
             bigrams.update(zip(ws, ws[1:], strict=False))
-            acronyms.update(acronyms_in(t))
+            if "(" in t:  # the regex backtracks on every word; most texts define nothing
+                acronyms.update(acronyms_in(t))
         self.bigrams = bigrams
         self.words = words
         self.long_words = sorted(w for w in words if len(w) >= 5)
