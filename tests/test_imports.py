@@ -282,3 +282,45 @@ def test_unknown_extension_and_plain_text_deck(tmp_path):
         read_deck_file(tmp_path / "x.pdf")
     d = read_deck_file(ROOT / "knowledge" / "neural_networks.txt")
     assert d.format == "text" and len(d.cards) == 15
+
+
+def test_progress_callback_sees_every_text_embedded(home, embedder):
+    (home / "reg.md").write_text("# Reg\n\n## What is weight decay?\nAn L2 penalty.\n")
+    seen = []
+    added = add_deck(
+        home / "reg.md",
+        knowledge=home / "knowledge",
+        index=home / "index",
+        embedder=embedder,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2) and added.embedded == 2
+
+
+def test_cli_add_prints_json_and_errors_in_one_line(home):
+    import os
+    import subprocess
+    import sys
+
+    def nnqa(*args):
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "NNQA_THREADS": "1"}
+        base = ["--knowledge", str(home / "knowledge"), "--index", str(home / "index")]
+        return subprocess.run(
+            [sys.executable, "-m", "nnqa", *base, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=180,
+        )
+
+    (home / "terms.csv").write_text("Epoch,One pass over the training set\n")
+    r = nnqa("add", str(home / "terms.csv"), "--deck", "Training terms", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["written"] == "knowledge/terms.md" and d["decks"] == ["Training terms"]
+    before = snapshot(home)
+    (home / "bad.csv").write_text("Epoch\n")
+    r = nnqa("add", str(home / "bad.csv"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().startswith("nnqa: bad.csv:1: expected 2 comma-separated columns")
+    assert snapshot(home) == before

@@ -320,7 +320,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
     """Read tab/comma/semicolon separated (front, back) rows, with Anki's header lines.
 
     Without ``#separator:`` the separator is the first of tab, semicolon or comma found
-    in the first row. ``#html:true`` turns fields from HTML into text.
+    in the first row (comma for a .csv file that has none). ``#html:true`` turns fields
+    from HTML into text.
 
     Raises:
         DeckError: naming the line: a row with fewer than two columns, an empty front or
@@ -370,7 +371,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
     if first is None:
         raise DeckError(source, None, "the file is empty: no (front, back) rows")
     if sep is None:
-        sep = next((s for s in ("\t", ";", ",") if s in first), "\t")
+        fallback = "," if Path(source).suffix.lower() == ".csv" else "\t"
+        sep = next((s for s in ("\t", ";", ",") if s in first), fallback)
         if columns and sep != "\t":
             columns = [c.strip().lower() for c in " ".join(columns).split(sep)]
     front_col = next((columns.index(n) for n in _FRONT_NAMES if n in columns), 0)
