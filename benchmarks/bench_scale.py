@@ -283,6 +283,26 @@ def bench_search(sizes: list[int], dim: int = 384, n_queries: int = 200) -> list
     return out
 
 
+def memory_of(what: str, work: Path) -> float:
+    """Peak RSS (MB) of a fresh process that serves ask() or rebuilds the index of `work`."""
+    import subprocess
+
+    code = f"""
+import resource, sys
+sys.path.insert(0, {str(ROOT / "src")!r})
+from nnqa import Tutor
+t = Tutor(knowledge={str(work / "knowledge")!r}, index={str(work / "index")!r})
+if {what!r} == "serve":
+    for q in {QUESTIONS!r}:
+        t.ask(q)
+else:
+    t.rebuild(force=True)  # every vector reused: the rebuild's own memory
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(float(out.stdout.strip().splitlines()[-1]), 0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cards", type=int, default=100_000)
@@ -458,8 +478,10 @@ def main() -> None:
 
     files = {p.name: p.stat().st_size for p in (work / "index").iterdir() if p.is_file()}
     result["memory"] = {
-        "peak_rss_mb": round(peak_rss_mb(), 0),
+        "this_process_peak_rss_mb": round(peak_rss_mb(), 0),  # several tutors at once
         "rss_after_model_mb": round(rss_model, 0),
+        "serve_peak_rss_mb": memory_of("serve", work),
+        "rebuild_peak_rss_mb": memory_of("rebuild", work),
         "index_files_mb": {k: round(v / 2**20, 1) for k, v in files.items()},
     }
     print("memory", result["memory"], flush=True)

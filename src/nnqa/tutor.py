@@ -210,9 +210,13 @@ class Tutor:
         n_rows = len(index) if subset is None else len(subset)
         depth = n_rows if n_rows <= 4096 else max(256, 32 * k)
         scores, ids = index.search(qvec, depth, subset=subset)
-        ranked = rank_cards(
-            scores[0], ids[0], index.rows, card_pos or self._by_id, self.lexical.scores(query)
-        )
+        lexical = self.lexical.scores(query)  # (n_cards,)
+        if card_pos is not None and len(card_pos) < len(self.cards):
+            # scale BM25 by the best card that can be quoted, not by another deck's best
+            keep = np.zeros(len(lexical), dtype=bool)
+            keep[list(card_pos.values())] = True
+            lexical = np.where(keep, lexical, 0.0)
+        ranked = rank_cards(scores[0], ids[0], index.rows, card_pos or self._by_id, lexical)
         aspect = aspect_of(text)
         if aspect is None:
             return ranked
