@@ -324,3 +324,23 @@ def test_cli_add_prints_json_and_errors_in_one_line(home):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().startswith("nnqa: bad.csv:1: expected 2 comma-separated columns")
     assert snapshot(home) == before
+
+
+def test_an_apkg_with_two_decks_becomes_one_file_with_two_decks(tmp_path, embedder):
+    basic = genanki.BASIC_MODEL
+    a, b = genanki.Deck(1, "Vision"), genanki.Deck(2, "Language")
+    a.add_note(genanki.Note(model=basic, fields=["What is a stride?", "The step of a kernel."]))
+    b.add_note(genanki.Note(model=basic, fields=["What is a token?", "A unit of text."]))
+    genanki.Package([a, b]).write_to_file(str(tmp_path / "two.apkg"))
+    (tmp_path / "knowledge").mkdir()
+    added = add_deck(
+        tmp_path / "two.apkg",
+        knowledge=tmp_path / "knowledge",
+        index=tmp_path / "index",
+        embedder=embedder,
+    )
+    assert added.decks == ("Vision", "Language")
+    t = Tutor(knowledge=tmp_path / "knowledge", index=tmp_path / "index", embedder=embedder)
+    assert t.ask("what is a token", deck="Language").hits[0].card.front == "What is a token?"
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["decks"][0]["decks"] == ["Vision", "Language"]

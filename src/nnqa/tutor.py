@@ -108,6 +108,9 @@ class Tutor:
                 {
                     "source": source,
                     "deck": cards[0].deck if cards else "",
+                    "decks": list(
+                        dict.fromkeys(c.deck for c in cards)
+                    ),  # an .apkg may hold several
                     "cards": len(cards),
                     "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                 }
