@@ -344,3 +344,18 @@ def test_an_apkg_with_two_decks_becomes_one_file_with_two_decks(tmp_path, embedd
     assert t.ask("what is a token", deck="Language").hits[0].card.front == "What is a token?"
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert manifest["decks"][0]["decks"] == ["Vision", "Language"]
+
+
+def test_anki_export_with_guid_notetype_and_deck_columns():
+    text = (
+        "#separator:tab\n#html:false\n#guid column:1\n#notetype column:2\n#deck column:3\n"
+        "#tags column:6\n"
+        "aB3x\tBasic\tNets::Basics\tWhat is an epoch?\tOne pass over the data\tbasics core\n"
+    )
+    c = read_delimited(text, "export.txt").cards[0]
+    assert (c.front, c.back, c.deck, c.tags) == (
+        "What is an epoch?",
+        "One pass over the data",
+        "Nets::Basics",
+        ("basics", "core"),
+    )

@@ -339,6 +339,7 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
     tags: tuple[str, ...] = ()
     columns: list[str] = []
     tag_col = deck_col = None
+    meta_cols: set[int] = set()  # guid, notetype, deck and tags columns: not card text
     body_start = 0
     for i, ln in enumerate(lines):
         m = _HEADER.match(ln)
@@ -359,13 +360,17 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
             tags = tuple(value.split())
         elif key == "columns":
             columns = [c.strip().lower() for c in value.split(sep or "\t")]
-        elif key in ("tags column", "deck column"):
+        elif key in ("tags column", "deck column", "guid column", "notetype column"):
             try:
                 col = int(value) - 1
             except ValueError:
                 raise DeckError(source, i + 1, f"#{key} should be a column number") from None
-            tag_col, deck_col = (col, deck_col) if key == "tags column" else (tag_col, col)
-        # other headers (#notetype, #guid column, #if matches) do not change the cards
+            meta_cols.add(col)
+            if key == "tags column":
+                tag_col = col
+            elif key == "deck column":
+                deck_col = col
+        # other headers (#notetype, #if matches) do not change the cards
     body = lines[body_start:]
     first = next((ln for ln in body if ln.strip()), None)
     if first is None:
@@ -375,10 +380,12 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
         sep = next((s for s in ("\t", ";", ",") if s in first), fallback)
         if columns and sep != "\t":
             columns = [c.strip().lower() for c in " ".join(columns).split(sep)]
-    front_col = next((columns.index(n) for n in _FRONT_NAMES if n in columns), 0)
-    back_col = next((columns.index(n) for n in _BACK_NAMES if n in columns), 1)
     if tag_col is None and "tags" in columns:
         tag_col = columns.index("tags")
+        meta_cols.add(tag_col)
+    text_cols = [c for c in range(len(meta_cols) + 2) if c not in meta_cols]  # first two
+    front_col = next((columns.index(n) for n in _FRONT_NAMES if n in columns), text_cols[0])
+    back_col = next((columns.index(n) for n in _BACK_NAMES if n in columns), text_cols[1])
     sep_name = {v: k for k, v in _SEPARATORS.items()}.get(sep, repr(sep))
 
     reader = csv.reader(io.StringIO("\n".join(body)), delimiter=sep, quotechar='"')
