@@ -6,6 +6,7 @@
 >>> print(ask("what causes vanishing gradients"))      # doctest: +SKIP
 """
 
+from .add import Added, add_deck
 from .answer import Answer, Hit
 from .cards import Card, DeckError, Section
 from .chat import Chat, Reply
@@ -15,6 +16,7 @@ from .tutor import Tutor, ask, default_tutor
 __version__ = "0.1.0"
 
 __all__ = [
+    "Added",
     "Answer",
     "Card",
     "Chat",
@@ -24,6 +26,7 @@ __all__ = [
     "Section",
     "Settings",
     "Tutor",
+    "add_deck",
     "ask",
     "default_tutor",
 ]
