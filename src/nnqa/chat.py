@@ -167,6 +167,8 @@ class Chat:
         if not isinstance(message, str):
             raise TypeError(f"send() takes the message as a string, got {type(message).__name__}")
         text = clean(message, self.tutor.settings.max_question_chars)
+        if hasattr(self.tutor, "refresh"):
+            self.tutor.refresh()  # an edited deck is answered from at once
         with self._lock:
             intent = self.intents.recognise(text, in_quiz=self.pending is not None)
             reply = self._dispatch(text, intent)

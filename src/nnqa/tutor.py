@@ -8,7 +8,9 @@ Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +25,9 @@ from .retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, ra
 from .settings import Settings
 
 __all__ = ["Tutor", "default_tutor", "ask"]
+
+log = logging.getLogger("nnqa.tutor")
+RECHECK_SECONDS = 1.0  # how often ask() looks for edited decks
 
 
 class Tutor:
@@ -64,14 +69,47 @@ class Tutor:
         self._read_decks()
 
     def _read_decks(self) -> None:
-        self.cards: list[Card] = load_decks(self.settings.knowledge)
-        self._by_id = {c.id: i for i, c in enumerate(self.cards)}
-        self.vocab = Vocabulary(
-            [c.front for c in self.cards] + [c.back for c in self.cards],
-            _model_words(self.embedder),
+        """Parse every deck, then swap the new cards in at once (nothing changes on error)."""
+        signature = self._deck_signature()
+        cards: list[Card] = load_decks(self.settings.knowledge)
+        vocab = Vocabulary(
+            [c.front for c in cards] + [c.back for c in cards], _model_words(self.embedder)
         )
+        self.cards, self._by_id, self.vocab = cards, {c.id: i for i, c in enumerate(cards)}, vocab
         self._lexical = None
         self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
+        self.__dict__.pop("_chat_intents", None)  # the chat's recognizer knows the old fronts
+        self._signature, self._checked = signature, time.monotonic()
+
+    def _deck_signature(self) -> tuple:
+        """Names, sizes and modification times of the deck files: cheap to take, and it
+        changes when a deck is edited, added or removed."""
+        try:
+            files = deck_files(self.settings.knowledge)
+        except FileNotFoundError:
+            return ()
+        return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+    def refresh(self) -> bool:
+        """Reload the decks if a file in the knowledge folder changed since the last look.
+
+        Looks at most once every `RECHECK_SECONDS` (a few `stat` calls), so `ask()` can call
+        it on every question: an edited deck is answered from, never a stale copy of it.
+        Returns True when it reloaded (the index then updates on next use, embedding only
+        new or changed text).
+
+        Raises:
+            DeckError: the edited deck is malformed; nnqa keeps saying so until it is fixed.
+        """
+        now = time.monotonic()
+        if now - self._checked < RECHECK_SECONDS:
+            return False
+        self._checked = now
+        if self._deck_signature() == self._signature:
+            return False
+        log.warning("nnqa: the decks in %s changed; reloading", self.settings.knowledge)
+        self.reload(index=False)
+        return True
 
     def reload(self, index: bool = True):
         """Read the knowledge folder again (after a deck was added or removed).
@@ -256,6 +294,7 @@ class Tutor:
             raise TypeError(f"ask() takes the question as a string, got {type(question).__name__}")
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
+        self.refresh()
         text = clean(question, self.settings.max_question_chars)
         chatter = is_small_talk(text)
         if chatter and history:
