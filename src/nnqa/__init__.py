@@ -10,6 +10,8 @@ from .add import Added, add_deck
 from .answer import Answer, Hit
 from .cards import Card, DeckError, Section
 from .chat import Chat, Reply
+from .grading import Grade, grade, grade_text
+from .quiz import Quiz
 from .settings import Settings
 from .tutor import Tutor, ask, default_tutor
 
@@ -21,7 +23,9 @@ __all__ = [
     "Card",
     "Chat",
     "DeckError",
+    "Grade",
     "Hit",
+    "Quiz",
     "Reply",
     "Section",
     "Settings",
@@ -29,4 +33,6 @@ __all__ = [
     "add_deck",
     "ask",
     "default_tutor",
+    "grade",
+    "grade_text",
 ]
