@@ -70,6 +70,28 @@ def test_chat_quotes_the_card_and_runs_its_demo(page):
     _shot(page, "ask-demo")
 
 
+def test_chat_follows_the_conversation_and_quizzes(page, app_server):
+    chat = page.locator("#chat")
+    _ask(page, "what is the vanishing gradient problem?")
+    chat.get_by_text("almost approaching zero").wait_for(timeout=30_000)
+    _ask(page, "what causes it?")  # a follow-up: no topic of its own
+    chat.get_by_text("Sigmoid and hyperbolic tangent (tanH) squash").wait_for(timeout=30_000)
+    _ask(page, "quiz me on that")
+    chat.get_by_text("Type your answer, or say").wait_for(timeout=30_000)
+    assert "Quiz: Vanishing Gradient" in chat.inner_text()
+    _ask(page, "gradients get tiny going back through many layers so learning stalls")
+    chat.get_by_text(re.compile(r"Rated (Again|Hard|Good|Easy); due again")).wait_for(
+        timeout=30_000
+    )
+    assert re.search(r"\b(CORRECT|PARTIAL|INCORRECT)\b", chat.inner_text())
+    _shot(page, "chat-conversation")
+    from nnqa.store import Store
+
+    vg = app_server.tutor.card("Vanishing Gradient").id
+    reviews = Store(app_server.dir / "data" / "progress.sqlite3").reviews()
+    assert any(r.learner.startswith("guest-") and r.card_id == vg for r in reviews)
+
+
 def test_abstains_and_offers_the_closest_cards(page):
     _ask(page, "what is the capital of France")
     page.get_by_text("The deck has no card on that").wait_for(timeout=30_000)

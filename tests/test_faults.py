@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from nnqa import Tutor
 from nnqa.index import _read
 
@@ -61,3 +63,29 @@ def test_sigkill_during_index_rebuilds_never_leaves_a_torn_index(workdir, tmp_pa
     t.rebuild()  # the next write sweeps temp files that killed writers left behind
     _read(tmp_path / "index")
     assert not list((tmp_path / "index").glob(".*.tmp"))
+
+
+def test_a_deck_edited_while_serving_is_answered_from_at_once(tmp_path, embedder, monkeypatch):
+    import nnqa.tutor
+    from nnqa import DeckError
+
+    monkeypatch.setattr(nnqa.tutor, "RECHECK_SECONDS", 0.0)
+    k = tmp_path / "knowledge"
+    k.mkdir()
+    deck = k / "notes.md"
+    deck.write_text("# Notes\n## What is a GRU?\nA gated recurrent unit.\n")
+    t = Tutor(knowledge=k, index=tmp_path / "index", embedder=embedder)
+    assert t.ask("what is a GRU").hits[0].card.back == "A gated recurrent unit."
+
+    deck.write_text("# Notes\n## What is a GRU?\nA recurrent cell with update and reset gates.\n")
+    a = t.ask("what is a GRU")  # never the stale answer
+    assert a.hits[0].card.back == "A recurrent cell with update and reset gates."
+    assert t.index_status.rebuilt and t.index_status.embedded == 1  # only the changed text
+
+    deck.write_text("# Notes\nstray text before any card\n")
+    with pytest.raises(DeckError, match=r"notes.md:2"):
+        t.ask("what is a GRU")
+    (k / "more.md").write_text("# More\n## What is Adam?\nAn optimiser with adaptive steps.\n")
+    deck.unlink()
+    a = t.ask("what is adam")
+    assert a.hits[0].card.deck == "More" and all(c.deck == "More" for c in t.cards)

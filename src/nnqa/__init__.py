@@ -6,24 +6,33 @@
 >>> print(ask("what causes vanishing gradients"))      # doctest: +SKIP
 """
 
+from .add import Added, add_deck
 from .answer import Answer, Hit
 from .cards import Card, DeckError, Section
 from .chat import Chat, Reply
+from .grading import Grade, grade, grade_text
+from .quiz import Quiz
 from .settings import Settings
 from .tutor import Tutor, ask, default_tutor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Added",
     "Answer",
     "Card",
     "Chat",
     "DeckError",
+    "Grade",
     "Hit",
+    "Quiz",
     "Reply",
     "Section",
     "Settings",
     "Tutor",
+    "add_deck",
     "ask",
     "default_tutor",
+    "grade",
+    "grade_text",
 ]

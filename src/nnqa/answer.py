@@ -78,7 +78,7 @@ class Answer:
             lines = [self.message]
             if self.hits:
                 lines.append("Closest cards:")
-                lines += [f"  - {h.card.front}  ({h.card.where})" for h in self.hits]
+                lines += [f"  - {h.card.front}  ({h.card.deck}, {h.card.where})" for h in self.hits]
             for s in self.suggestions:
                 lines.append(f"  - {s}")
             return "\n".join(lines)
@@ -92,7 +92,10 @@ class Answer:
             f"  — {h.card.where}  ({h.card.deck}, score {h.score:.2f})",
         ]
         if self.related:
-            lines += ["", "Related:"] + [f"  - {r.card.front}" for r in self.related]
+            lines += ["", "Related:"] + [
+                f"  - {r.card.front}" + (f"  ({r.card.deck})" if r.card.deck != h.card.deck else "")
+                for r in self.related
+            ]
         if self.demos:
             lines += ["", "Demo: " + ", ".join(f"nnqa demo {d}" for d in self.demos)]
         return "\n".join(lines)

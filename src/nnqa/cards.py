@@ -7,7 +7,9 @@ Owns two text formats, both read exactly as a person wrote them:
   a run of ``- `` bullets. The export flattened nested bullets, so section headings
   ("What causes them?", "Effects:", "How to fix", "Steps:") are recovered here;
 * Markdown (`.md`): an optional ``# Deck title``, then one ``## front`` heading per card
-  with its answer below; ``### heading`` lines open sections inside an answer.
+  with its answer below; ``### heading`` lines open sections inside an answer. A card's
+  ``<!-- tags: a b -->`` line holds its tags; a later ``# Deck`` starts another deck in the
+  same file; other ``<!-- comments -->`` before the first card are skipped.
 
 Parsing takes text and returns cards; only `load_deck`/`load_decks` touch the disk.
 Leaves out: embedding (see `embeddings`), other formats such as Anki or CSV (see `imports`).
@@ -209,6 +211,8 @@ def parse_text_deck(text: str, source: str) -> list[Card]:
 _MD_H1 = re.compile(r"^#\s+(.*\S)\s*$")
 _MD_H2 = re.compile(r"^##\s+(.*\S)\s*$")
 _MD_H3 = re.compile(r"^###\s+(.*\S)\s*$")
+_MD_TAGS = re.compile(r"^<!--\s*tags:(.*?)-->\s*$", re.IGNORECASE)
+_MD_COMMENT = re.compile(r"^<!--.*-->\s*$")
 
 
 def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[Card]:
@@ -225,25 +229,27 @@ def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[
     [('Mine', 'What is SGD?', 'Gradient descent on mini-batches.')]
     """
     deck = default_deck
-    raw_cards: list[tuple[int, str, list[tuple[int, str]]]] = []
+    # (line no, front, deck, [(line no, answer line)], tags)
+    raw_cards: list[tuple[int, str, str, list[tuple[int, str]], list[str]]] = []
     for i, ln in enumerate(_clean_lines(text.lstrip("\ufeff"))):
         no = i + 1
         if not ln.strip():
             continue
         if m := _MD_H2.match(ln):
-            raw_cards.append((no, m.group(1).strip(), []))
-        elif (m := _MD_H1.match(ln)) and not raw_cards:
-            deck = m.group(1).strip()
+            raw_cards.append((no, m.group(1).strip(), deck, [], []))
+        elif m := _MD_H1.match(ln):
+            deck = m.group(1).strip()  # before any card: the title; after: the next deck
+        elif raw_cards and (m := _MD_TAGS.match(ln.strip())):
+            raw_cards[-1][4].extend(t.strip(",") for t in m.group(1).replace(",", " ").split())
         elif raw_cards:
-            raw_cards[-1][2].append((no, ln.rstrip()))
-        else:
+            raw_cards[-1][3].append((no, ln.rstrip()))
+        elif not _MD_COMMENT.match(ln.strip()):
             raise DeckError(source, no, "text before the first '## question' heading")
     if not raw_cards:
         raise DeckError(source, None, "no cards: start each card with a '## question' heading")
-    deck = deck or Path(source).stem
 
     cards = []
-    for no, front, body in raw_cards:
+    for no, front, card_deck, body, tags in raw_cards:
         if not any(not _MD_H3.match(x) for _, x in body):
             raise DeckError(source, no, f"the question {front!r} has no answer below it")
         groups: list[tuple[str, list[tuple[int, str]]]] = [("", [])]
@@ -254,7 +260,8 @@ def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[
                 groups[-1][1].append((ln_no, ln))
         sections = tuple(Section(h, tuple(x for _, x in g), g[0][0]) for h, g in groups if g)
         back = "\n".join(x for _, x in body)
-        cards.append(Card(front, back, deck, source, no, sections))
+        deck_name = card_deck or Path(source).stem
+        cards.append(Card(front, back, deck_name, source, no, sections, tuple(tags)))
     return cards
 
 

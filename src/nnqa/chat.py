@@ -118,6 +118,8 @@ class Chat:
         quiz: a `Quiz` to use (default: one for `learner` over the tutor's cards, created
             on the first quiz message).
         intents: an `IntentRecognizer` to share between chats (default: one per tutor).
+        run_demo: runs a demo by name, as `demos.run_demo(name)` does (the default); the web
+            app passes its own, which queues demos one at a time under a time limit.
 
     >>> chat = Chat(learner="ana")                               # doctest: +SKIP
     >>> chat.send("what is the vanishing gradient problem?").kind  # doctest: +SKIP
@@ -126,7 +128,9 @@ class Chat:
     'What causes them?'
     """
 
-    def __init__(self, tutor=None, learner: str = "default", quiz=None, intents=None):
+    def __init__(
+        self, tutor=None, learner: str = "default", quiz=None, intents=None, run_demo=None
+    ):
         if tutor is None:
             from .tutor import default_tutor
 
@@ -141,6 +145,7 @@ class Chat:
         self._last: Answer | None = None  # the last quoted answer (for its related cards)
         self._shown: dict[str, set[int]] = {}  # card id -> sections quoted so far
         self._quizzed: set[str] = set()  # cards asked in this conversation
+        self._run_demo = run_demo
         self._lock = threading.Lock()
 
     @property
@@ -162,6 +167,8 @@ class Chat:
         if not isinstance(message, str):
             raise TypeError(f"send() takes the message as a string, got {type(message).__name__}")
         text = clean(message, self.tutor.settings.max_question_chars)
+        if hasattr(self.tutor, "refresh"):
+            self.tutor.refresh()  # an edited deck is answered from at once
         with self._lock:
             intent = self.intents.recognise(text, in_quiz=self.pending is not None)
             reply = self._dispatch(text, intent)
@@ -316,7 +323,7 @@ class Chat:
             name = names[0]
         if card is not None and (self.topic is None or self.topic.card.id != card.id):
             self.topic = Topic(card)
-        result = demos.run_demo(name)
+        result = (self._run_demo or demos.run_demo)(name)
         lines = [f"**{md(result.title)}**", "", md(result.text), ""]
         lines += [f"- {md(k)}: {md(_num(v))}" for k, v in result.metrics.items()]
         lines += ["", f"_{md(result.name)} ran on {result.device} in {result.seconds:.1f} s_"]

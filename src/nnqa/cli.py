@@ -18,7 +18,29 @@ __all__ = ["main"]
 def _tutor(args):
     from .tutor import Tutor
 
-    return Tutor(knowledge=args.knowledge, index=args.index, model=args.model)
+    return Tutor(
+        knowledge=args.knowledge, index=args.index, model=args.model, progress=_progress_bar()
+    )
+
+
+def _progress_bar():
+    """A progress(done, total) callback drawing a bar on a terminal's stderr, else None."""
+    if not sys.stderr.isatty():
+        return None
+    state = {}
+
+    def progress(done: int, total: int) -> None:
+        if total < 256:  # a few cards embed in a blink; no bar
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
+        state["bar"].update(done - state["bar"].n)
+        if done >= total:
+            state.pop("bar").close()
+
+    return progress
 
 
 def _print(obj, as_json: bool) -> None:
@@ -58,6 +80,30 @@ def cmd_index(args) -> int:
             f"-> {tutor.settings.index}/ in {result['seconds']:.2f} s"
         )
     return 0
+
+
+def cmd_add(args) -> int:
+    from .add import add_deck
+
+    added = add_deck(
+        args.path,
+        knowledge=args.knowledge,
+        index=args.index,
+        deck=args.deck,
+        replace=args.replace,
+        progress=_progress_bar(),
+        embedder=_embedder(args),
+    )
+    _print(added, args.json)
+    return 0
+
+
+def _embedder(args):
+    from .embeddings import Embedder
+    from .settings import Settings
+
+    s = Settings.from_env(model=args.model)
+    return Embedder(s.model, threads=s.threads)
 
 
 def cmd_eval(args) -> int:
@@ -209,6 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--deck", help="only this deck")
     a.add_argument("--json", action="store_true", help="print JSON")
     a.set_defaults(func=cmd_ask)
+
+    ad = sub.add_parser(
+        "add", help="import a deck (.apkg, Anki/Quizlet .txt/.csv, .md) into the knowledge folder"
+    )
+    ad.add_argument("path", help="the file to import")
+    ad.add_argument("--deck", help="name the imported deck (default: the file's own)")
+    ad.add_argument("--replace", action="store_true", help="replace a deck file of the same name")
+    ad.add_argument("--json", action="store_true", help="print JSON")
+    ad.set_defaults(func=cmd_add)
 
     i = sub.add_parser("index", help="rebuild the index, reusing unchanged vectors")
     i.add_argument("--force", action="store_true", default=True, help=argparse.SUPPRESS)

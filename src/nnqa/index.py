@@ -3,7 +3,10 @@
 Owns what is embedded for each card (`rows_for`), the files under `index/` (the FAISS
 index, the row metadata and a versioned JSON manifest), checking them against the deck
 and the model, and rebuilding them atomically, reusing vectors whose text is unchanged.
-Row *i* of `rows.json` is FAISS id *i*. Leaves out: scoring and quoting (see `retrieval`).
+Row *i* of `rows.json` is FAISS id *i*. Small indexes search exactly (`IndexFlatIP`); past
+`APPROX_ABOVE_ROWS` rows they search an inverted file (`IndexIVFFlat`) whose trained
+centroids are reused when a deck is added, so an update costs the new cards' embedding.
+Leaves out: scoring and quoting (see `retrieval`), which cards a deck holds (see `tutor`).
 
 Files, all written to a temporary name and renamed into place, the manifest last:
     index/vectors.faiss   FAISS index over unit vectors (inner product = cosine)
@@ -28,14 +31,34 @@ import numpy as np
 
 from .cards import PARSER_VERSION, Card
 
-__all__ = ["Row", "CardIndex", "rows_for", "content_hash", "load_or_build", "IndexStatus"]
+__all__ = [
+    "Row",
+    "CardIndex",
+    "rows_for",
+    "content_hash",
+    "load_or_build",
+    "make_faiss",
+    "IndexStatus",
+]
 
 FORMAT_VERSION = 1
 log = logging.getLogger("nnqa.index")
 
-# Past this many rows an exact (flat) search gives way to HNSW; below it, flat is both
-# exact and fast enough (see benchmarks/bench_scale.py for the numbers behind it).
-APPROX_ABOVE_ROWS = 200_000
+# Past this many rows (~8,000 cards) an exact (flat) search gives way to an inverted file
+# (IVF). Measured on one core (benchmarks/bench_scale.py, docs/scale.md): a flat query
+# takes 0.8 ms at 10,000 rows, 8 ms at 50,000, 17 ms at 100,000 and 62 ms at 300,000, so
+# past ~20,000 rows it grows from a small fraction of the ~17 ms query encoding to more
+# than all of it. IVF answers in under 1 ms at 100,000 rows, recall@5 >= 0.98.
+APPROX_ABOVE_ROWS = 20_000
+# IVF shape: nlist ~ 2 sqrt(n) lists, k-means on 32 points per list (10 iterations keep
+# training to seconds at 250,000 rows); nprobe lists searched per query (recall@5 >= 0.98
+# against exact search: tests/test_scale.py, benchmarks/bench_scale.py).
+IVF_LISTS_PER_SQRT = 2
+IVF_TRAIN_PER_LIST = 32
+IVF_NPROBE_MIN = 48  # and at least an eighth of the lists
+# Texts are embedded in chunks of this many, longest first, so progress can be reported
+# and each chunk pads to similar lengths.
+ENCODE_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -107,7 +130,30 @@ def content_hash(rows: list[Row], model_id: str) -> str:
 
 
 def _file_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):  # 4 MiB at a time: a 100k-card index is ~350 MB
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_faiss(path: Path, index) -> str:
+    """Write a FAISS index straight to a temp file (no in-memory copy), fsync, rename; sha256."""
+    import faiss
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        faiss.write_index(index, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        sha = _file_sha(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        return sha
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -162,32 +208,93 @@ class CardIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows for each query: (scores (q, k), row ids (q, k)); ids are -1 past the end."""
-        k = max(1, min(k, len(self.rows)))
-        return self.faiss.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    @property
+    def approximate(self) -> bool:
+        return not type(self.faiss).__name__.startswith("IndexFlat")
+
+    def search(
+        self, queries: np.ndarray, k: int, subset: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows for each query: (scores (q, k), row ids (q, k)); ids are -1 past the end.
+
+        `subset` (sorted int64 row ids) restricts the search to those rows, e.g. one deck's.
+        A subset no larger than `APPROX_ABOVE_ROWS` is searched exactly even in an IVF
+        index (every list is scanned, rows outside the subset are skipped unscored), so a
+        small deck inside a large index is never missed.
+        """
+        import faiss
+
+        q = np.ascontiguousarray(queries, dtype=np.float32)  # (q, dim)
+        if subset is None:
+            k = max(1, min(k, len(self.rows)))
+            return self.faiss.search(q, k)
+        k = max(1, min(k, len(subset)))
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(subset, dtype=np.int64))
+        if self.approximate:
+            nlist = self.faiss.nlist
+            nprobe = nlist if len(subset) <= APPROX_ABOVE_ROWS else self.faiss.nprobe
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        return self.faiss.search(q, k, params=params)
 
     def vectors(self) -> np.ndarray:
         """All row vectors, shape (n, dim); for reuse in rebuilds and brute-force checks."""
-        return (
-            self.faiss.reconstruct_n(0, self.faiss.ntotal)
-            if self.faiss.ntotal
-            else (np.zeros((0, self.dim), dtype=np.float32))
-        )
+        if not self.faiss.ntotal:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.approximate:
+            self.faiss.make_direct_map()  # IVF rows are stored by list; map ids to places
+        return self.faiss.reconstruct_n(0, self.faiss.ntotal)
 
 
-def _make_faiss(vectors: np.ndarray):
+def ivf_lists(n: int) -> int:
+    """How many IVF lists for n rows: ~2 sqrt(n), at least 16.
+
+    >>> ivf_lists(250_000)
+    1000
+    """
+    return max(16, int(IVF_LISTS_PER_SQRT * n**0.5))
+
+
+def make_faiss(vectors: np.ndarray, approx_above: int | None = None, trained=None):
+    """A FAISS index over unit vectors (n, dim): exact up to `approx_above` rows, IVF past it.
+
+    `trained` is an earlier IVF index of the same dimension whose centroids are reused
+    (skipping k-means) when its list count still suits n within a factor of two.
+    """
     import faiss
 
     n, dim = vectors.shape
-    if n > APPROX_ABOVE_ROWS:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
-    else:
+    limit = APPROX_ABOVE_ROWS if approx_above is None else approx_above
+    if n <= limit:
         index = faiss.IndexFlatIP(dim)
-    if n:
-        index.add(vectors)
+        if n:
+            index.add(vectors)
+        return index
+    nlist = ivf_lists(n)
+    reusable = (
+        trained is not None
+        and isinstance(trained, faiss.IndexIVFFlat)
+        and trained.d == dim
+        and nlist / 2 <= trained.nlist <= nlist * 2
+    )
+    if reusable:
+        index = faiss.clone_index(trained)
+        index.reset()
+    else:
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.own_fields = True
+        quantizer.this.disown()  # the IVF index now owns its quantizer
+        rng = np.random.default_rng(0)
+        size = min(n, IVF_TRAIN_PER_LIST * nlist)
+        sample = vectors[np.sort(rng.choice(n, size=size, replace=False))]  # (size, dim)
+        index.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
+        index.cp.min_points_per_centroid = 1  # quiet: fewer than 39 per list is deliberate
+        index.cp.niter = 10
+        index.train(sample)
+    index.nprobe = min(index.nlist, max(IVF_NPROBE_MIN, index.nlist // 8))
+    index.add(vectors)
     return index
 
 
@@ -222,7 +329,7 @@ def load_or_build(
     encode: Callable[[list[str]], np.ndarray],
     force: bool = False,
     decks: list[dict] | None = None,
-    progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[CardIndex, IndexStatus]:
     """Load the index in `folder` if it matches `cards` and `model_id`, else rebuild it.
 
@@ -230,9 +337,11 @@ def load_or_build(
         cards: the parsed cards; their rows define what must be in the index.
         folder: the index folder (created if missing).
         model_id: recorded in the manifest; another model's index is rebuilt.
-        encode: texts -> unit vectors (n, dim); called only for rows not already embedded.
+        encode: texts -> unit vectors (n, dim); called only for rows not already embedded,
+            in chunks of `ENCODE_CHUNK` texts.
         force: rebuild even when up to date (vectors of unchanged rows are still reused).
         decks: per-deck facts recorded in the manifest (source, deck, cards, sha256).
+        progress: called as progress(embedded, to_embed) before and after each chunk.
     Returns:
         The index and what happened (`IndexStatus`).
     Raises:
@@ -260,43 +369,82 @@ def load_or_build(
         reason = str(e) or type(e).__name__
 
     # Reuse vectors of rows whose text is unchanged (same model and dimension only).
-    cache: dict[str, np.ndarray] = {}
+    hashes = [r.hash for r in rows]
+    old_vecs = np.zeros((0, 0), dtype=np.float32)
+    where: dict[str, int] = {}  # text hash -> row of old_vecs
+    trained = None
     if old is not None and old[0].get("model") == model_id:
-        vecs = old[2].reconstruct_n(0, old[2].ntotal) if old[2].ntotal else []
-        cache = {m["hash"]: v for m, v in zip(old[1], vecs, strict=False)}
-    todo = sorted({r.text for r in rows if r.hash not in cache})
-    if todo:
-        for text, vec in zip(todo, encode(todo), strict=True):
-            cache[text_hash(text)] = vec
-    dims = {v.shape[0] for v in cache.values()}
+        old_vecs = CardIndex(old[2], old[1], old[0]).vectors()  # (n_old, dim)
+        where = {m["hash"]: i for i, m in enumerate(old[1])}
+        trained = old[2]
+    todo_by_hash = {h: r.text for h, r in zip(hashes, rows, strict=True) if h not in where}
+    todo = sorted(todo_by_hash.values(), key=len, reverse=True)  # longest first, like ST
+    new_vecs = _encode_in_chunks(todo, encode, progress)  # (len(todo), dim)
+    dims = {v.shape[1] for v in (old_vecs, new_vecs) if v.shape[0]}
     if rows and len(dims) != 1:
         raise ValueError(f"embedding dimensions disagree: {sorted(dims)}")
     dim = dims.pop() if rows else 0
-    vectors = (
-        np.stack([cache[r.hash] for r in rows]).astype(np.float32)
-        if rows
-        else (np.zeros((0, dim), dtype=np.float32))
-    )
-    ci = write(folder, rows, vectors, model_id, want, decks or [])
+    if rows:
+        new_at = {text_hash(t): i for i, t in enumerate(todo)}
+        # Row i takes old_vecs[j] or new_vecs[j - n_old]: one gather, no per-row copies.
+        n_old = old_vecs.shape[0]
+        pick = np.fromiter(
+            (where[h] if h in where else n_old + new_at[h] for h in hashes), np.int64, len(rows)
+        )
+        vectors = np.empty((len(rows), dim), dtype=np.float32)  # (n_rows, dim)
+        is_old = pick < n_old
+        if is_old.any():
+            vectors[is_old] = old_vecs[pick[is_old]]
+        if not is_old.all():
+            vectors[~is_old] = new_vecs[pick[~is_old] - n_old]
+        del old_vecs
+    else:
+        vectors = np.zeros((0, dim), dtype=np.float32)
+    ci = write(folder, rows, vectors, model_id, want, decks or [], trained=trained, hashes=hashes)
     status = IndexStatus(True, reason, len(rows), len(todo), time.perf_counter() - t0)
     log.warning("nnqa: %s", status)
     return ci, status
 
 
-def write(
-    folder: Path, rows: list[Row], vectors: np.ndarray, model_id: str, chash: str, decks: list
-) -> CardIndex:
-    """Write the index files atomically (each to a temp name, renamed; manifest last)."""
-    import faiss
+def _encode_in_chunks(texts, encode, progress) -> np.ndarray:
+    """Encode texts chunk by chunk, reporting progress; (len(texts), dim) float32."""
+    if progress:
+        progress(0, len(texts))
+    parts = []
+    for lo in range(0, len(texts), ENCODE_CHUNK):
+        chunk = texts[lo : lo + ENCODE_CHUNK]
+        parts.append(np.asarray(encode(chunk), dtype=np.float32))
+        if progress:
+            progress(lo + len(chunk), len(texts))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
+
+def write(
+    folder: Path,
+    rows: list[Row],
+    vectors: np.ndarray,
+    model_id: str,
+    chash: str,
+    decks: list,
+    trained=None,
+    hashes: list[str] | None = None,
+) -> CardIndex:
+    """Write the index files atomically (each to a temp name, renamed; manifest last).
+
+    `rows.json` holds one row per line (compact JSON per row: readable, and ~10x faster to
+    write than an indented dump at 200,000 rows).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".*.tmp"):  # left by a writer that was killed mid-write
         stale.unlink(missing_ok=True)
-    index = _make_faiss(vectors)
-    meta = [{"card": r.card, "kind": r.kind, "section": r.section, "hash": r.hash} for r in rows]
-    rows_bytes = json.dumps(meta, indent=0).encode()
-    faiss_bytes = faiss.serialize_index(index).tobytes()
-    _atomic_write(folder / "vectors.faiss", faiss_bytes)
+    index = make_faiss(vectors, trained=trained)
+    hashes = hashes or [r.hash for r in rows]
+    meta = [
+        {"card": r.card, "kind": r.kind, "section": r.section, "hash": h}
+        for r, h in zip(rows, hashes, strict=True)
+    ]
+    rows_bytes = ("[\n" + ",\n".join(map(json.dumps, meta)) + "\n]\n").encode()
+    faiss_sha = _atomic_write_faiss(folder / "vectors.faiss", index)
     _atomic_write(folder / "rows.json", rows_bytes)
     manifest = {
         "format": FORMAT_VERSION,
@@ -307,7 +455,7 @@ def write(
         "index_type": type(index).__name__,
         "decks": decks,
         "files": {
-            "vectors.faiss": hashlib.sha256(faiss_bytes).hexdigest(),
+            "vectors.faiss": faiss_sha,
             "rows.json": hashlib.sha256(rows_bytes).hexdigest(),
         },
     }

@@ -42,6 +42,11 @@ GLOSSARY = {
     "gru": "gated recurrent unit recurrent neural network",
 }
 
+# Past this many long deck words, typo candidates are only words sharing the typed word's
+# first letter and a length within 2/3..3/2 of it (difflib's 0.8 cutoff cannot match
+# outside that length band anyway): scanning 50,000+ words per query word costs ~50 ms.
+LARGE_VOCABULARY = 5_000
+
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
@@ -96,7 +101,8 @@ class Vocabulary:
             ws = [w.lower() for w in _WORD.findall(t)]
             words.update(ws)
             bigrams.update(zip(ws, ws[1:], strict=False))
-            acronyms.update(acronyms_in(t))
+            if "(" in t:  # the regex backtracks on every word; most texts define nothing
+                acronyms.update(acronyms_in(t))
         self.bigrams = bigrams
         self.words = words
         self.long_words = sorted(w for w in words if len(w) >= 5)
@@ -104,7 +110,27 @@ class Vocabulary:
         # must not become "training".
         self.known = {w for w in known if w.isalpha()}
         self.acronyms = {**GLOSSARY, **acronyms}
-        self._fixes: dict[str, str] = {}
+        self._near: dict[str, list[str]] = {}  # memo: word -> its 3 closest deck words
+        self._buckets: dict[tuple[str, int], list[str]] | None = None
+        if len(self.long_words) > LARGE_VOCABULARY:
+            self._buckets = {}
+            for w in self.long_words:
+                self._buckets.setdefault((w[0], len(w)), []).append(w)
+
+    def _candidates(self, low: str) -> list[str]:
+        """Deck words a typo of `low` could be (all long words in a small vocabulary)."""
+        if self._buckets is None:
+            return self.long_words
+        lo, hi = -(-2 * len(low) // 3), (3 * len(low)) // 2
+        return [w for n in range(lo, hi + 1) for w in self._buckets.get((low[0], n), ())]
+
+    def nearest(self, low: str, n: int = 3) -> list[str]:
+        """The n deck words at least 80% similar to a lower-case word, closest first (memoised)."""
+        if low not in self._near:
+            if len(self._near) > 50_000:  # bound the memo on a public server
+                self._near.clear()
+            self._near[low] = difflib.get_close_matches(low, self._candidates(low), n=3, cutoff=0.8)
+        return self._near[low][:n]
 
     def correct(self, word: str) -> str:
         """The deck word nearest to a misspelt word, or the word itself.
@@ -115,12 +141,8 @@ class Vocabulary:
         low = word.lower()
         if len(low) < 5 or low in self.words or low in self.acronyms or low in self.known:
             return word
-        if low not in self._fixes:
-            best = difflib.get_close_matches(low, self.long_words, n=1, cutoff=0.8)
-            self._fixes[low] = best[0] if best else word
-            if len(self._fixes) > 50_000:  # bound the memo on a public server
-                self._fixes.clear()
-        return self._fixes.get(low, word)
+        best = self.nearest(low, 1)
+        return best[0] if best else word
 
     def correct_in_context(self, prev: str, word: str, nxt: str) -> str:
         """Fix a real word used for a deck word ("gradient decent" -> "gradient descent").
@@ -130,7 +152,7 @@ class Vocabulary:
         low = word.lower()
         if len(low) < 4 or low in self.words:
             return word
-        for cand in difflib.get_close_matches(low, self.long_words, n=3, cutoff=0.8):
+        for cand in self.nearest(low, 3):
             if (prev.lower(), cand) in self.bigrams or (cand, nxt.lower()) in self.bigrams:
                 return cand
         return word

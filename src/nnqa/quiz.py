@@ -160,7 +160,8 @@ class Quiz:
         else:
             grader = getattr(tutor, "grader", None) or Grader(tutor.embedder)
             self.grader, self.cards = grader, list(tutor.cards)
-        self.store = store or Store()
+        settings = getattr(tutor, "settings", None)  # the tutor's data folder, else NNQA_DATA_DIR
+        self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = clock
         self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
 

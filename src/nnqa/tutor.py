@@ -8,9 +8,14 @@ Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from .answer import GUIDE, Answer, Hit
 from .cards import Card, deck_files, find_card, load_decks
@@ -21,6 +26,9 @@ from .settings import Settings
 
 __all__ = ["Tutor", "default_tutor", "ask"]
 
+log = logging.getLogger("nnqa.tutor")
+RECHECK_SECONDS = 1.0  # how often ask() looks for edited decks
+
 
 class Tutor:
     """Answers questions by quoting the cards of every deck in a knowledge folder.
@@ -29,6 +37,7 @@ class Tutor:
         knowledge: folder of deck files (default `./knowledge`, or NNQA_KNOWLEDGE).
         index: folder for the FAISS index (default `./index`, or NNQA_INDEX).
         model: sentence-transformers name or folder (default: the bundled MiniLM).
+        progress: called as progress(embedded, to_embed) while the index is (re)built.
     Raises:
         FileNotFoundError: the knowledge folder does not exist.
         DeckError: a deck file is malformed (the message names the file and line).
@@ -45,23 +54,73 @@ class Tutor:
         model: str | None = None,
         settings: Settings | None = None,
         embedder: Embedder | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ):
         given = {"knowledge": knowledge, "index": index}
         paths = {k: Path(v) for k, v in given.items() if v is not None}
         extra = {"model": model} if model is not None else {}
         self.settings = replace(settings or Settings.from_env(), **paths, **extra)
-        self.cards: list[Card] = load_decks(self.settings.knowledge)
-        self._by_id = {c.id: i for i, c in enumerate(self.cards)}
         self.embedder = embedder or Embedder(self.settings.model, threads=self.settings.threads)
-        self.vocab = Vocabulary(
-            [c.front for c in self.cards] + [c.back for c in self.cards],
-            _model_words(self.embedder),
-        )
-        self._lexical = None
         self._grader = None
         self._index = None
+        self.progress = progress
         self.index_status = None
         self._lock = threading.Lock()
+        self._read_decks()
+
+    def _read_decks(self) -> None:
+        """Parse every deck, then swap the new cards in at once (nothing changes on error)."""
+        signature = self._deck_signature()
+        cards: list[Card] = load_decks(self.settings.knowledge)
+        vocab = Vocabulary(
+            [c.front for c in cards] + [c.back for c in cards], _model_words(self.embedder)
+        )
+        self.cards, self._by_id, self.vocab = cards, {c.id: i for i, c in enumerate(cards)}, vocab
+        self._lexical = None
+        self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
+        self.__dict__.pop("_chat_intents", None)  # the chat's recognizer knows the old fronts
+        self._signature, self._checked = signature, time.monotonic()
+
+    def _deck_signature(self) -> tuple:
+        """Names, sizes and modification times of the deck files: cheap to take, and it
+        changes when a deck is edited, added or removed."""
+        try:
+            files = deck_files(self.settings.knowledge)
+        except FileNotFoundError:
+            return ()
+        return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+    def refresh(self) -> bool:
+        """Reload the decks if a file in the knowledge folder changed since the last look.
+
+        Looks at most once every `RECHECK_SECONDS` (a few `stat` calls), so `ask()` can call
+        it on every question: an edited deck is answered from, never a stale copy of it.
+        Returns True when it reloaded (the index then updates on next use, embedding only
+        new or changed text).
+
+        Raises:
+            DeckError: the edited deck is malformed; nnqa keeps saying so until it is fixed.
+        """
+        now = time.monotonic()
+        if now - self._checked < RECHECK_SECONDS:
+            return False
+        self._checked = now
+        if self._deck_signature() == self._signature:
+            return False
+        log.warning("nnqa: the decks in %s changed; reloading", self.settings.knowledge)
+        self.reload(index=False)
+        return True
+
+    def reload(self, index: bool = True):
+        """Read the knowledge folder again (after a deck was added or removed).
+
+        Returns the `IndexStatus` of updating the index (only new cards are embedded),
+        or None with `index=False` (the index then updates on next use).
+        """
+        with self._lock:
+            self._read_decks()
+            self._index = None
+        return self.rebuild(force=False) if index else None
 
     # -- the index -------------------------------------------------------------------
     @property
@@ -76,18 +135,34 @@ class Tutor:
     def _decks_manifest(self) -> list[dict]:
         import hashlib
 
+        by_source: dict[str, list[Card]] = {}
+        for c in self.cards:
+            by_source.setdefault(c.source, []).append(c)
         out = []
         for p in deck_files(self.settings.knowledge):
-            cards = [c for c in self.cards if c.source.endswith("/" + p.name)]
+            source = f"{self.settings.knowledge.name}/{p.name}"
+            cards = by_source.get(source, [])
             out.append(
                 {
-                    "source": f"{self.settings.knowledge.name}/{p.name}",
+                    "source": source,
                     "deck": cards[0].deck if cards else "",
+                    "decks": list(
+                        dict.fromkeys(c.deck for c in cards)
+                    ),  # an .apkg may hold several
                     "cards": len(cards),
                     "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                 }
             )
         return out
+
+    def deck_rows(self, deck: str) -> np.ndarray:
+        """The sorted index row ids (int64) of one deck's cards, computed once per deck."""
+        index = self.index
+        if deck not in self._deck_rows:
+            ids = {c.id for c in self.cards if c.deck == deck}
+            rows = [i for i, r in enumerate(index.rows) if r["card"] in ids]
+            self._deck_rows[deck] = np.asarray(rows, dtype=np.int64)
+        return self._deck_rows[deck]
 
     def _load_index(self, force: bool = False):
         from .index import load_or_build
@@ -99,12 +174,14 @@ class Tutor:
             self.embedder.encode,
             force=force,
             decks=self._decks_manifest(),
+            progress=self.progress,
         )
 
     def rebuild(self, force: bool = True):
         """Rebuild the index now (vectors of unchanged text are reused); returns IndexStatus."""
         with self._lock:
             self._index, self.index_status = self._load_index(force=force)
+            self._deck_rows = {}
         return self.index_status
 
     # -- cards -----------------------------------------------------------------------
@@ -153,22 +230,34 @@ class Tutor:
                     self._lexical = Lexical([f"{c.front} {c.plain_back}" for c in self.cards])
         return self._lexical
 
-    def rank(self, text: str, k: int = 4, card_pos: dict[str, int] | None = None):
+    def rank(
+        self,
+        text: str,
+        k: int = 4,
+        card_pos: dict[str, int] | None = None,
+        deck: str | None = None,
+    ):
         """Every card hit for a cleaned question, best first (`CardScore`s), no cut-offs.
 
         Dense scores over fronts, answers, sections and key points, plus a BM25 share;
         the section quoted follows the question's aspect (cause, fix, effect, steps)
-        when the card has a section on it.
+        when the card has a section on it. With `deck`, only that deck's rows are searched
+        (so a small deck in a large index is searched as deeply as on its own).
         """
         query = self.vocab.rewrite(text)
         qvec = self.embedder.encode([query])  # (1, dim)
         index = self.index
-        n_rows = len(index)
+        subset = self.deck_rows(deck) if deck is not None else None
+        n_rows = len(index) if subset is None else len(subset)
         depth = n_rows if n_rows <= 4096 else max(256, 32 * k)
-        scores, ids = index.search(qvec, depth)
-        ranked = rank_cards(
-            scores[0], ids[0], index.rows, card_pos or self._by_id, self.lexical.scores(query)
-        )
+        scores, ids = index.search(qvec, depth, subset=subset)
+        lexical = self.lexical.scores(query)  # (n_cards,)
+        if card_pos is not None and len(card_pos) < len(self.cards):
+            # scale BM25 by the best card that can be quoted, not by another deck's best
+            keep = np.zeros(len(lexical), dtype=bool)
+            keep[list(card_pos.values())] = True
+            lexical = np.where(keep, lexical, 0.0)
+        ranked = rank_cards(scores[0], ids[0], index.rows, card_pos or self._by_id, lexical)
         aspect = aspect_of(text)
         if aspect is None:
             return ranked
@@ -205,6 +294,7 @@ class Tutor:
             raise TypeError(f"ask() takes the question as a string, got {type(question).__name__}")
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
+        self.refresh()
         text = clean(question, self.settings.max_question_chars)
         chatter = is_small_talk(text)
         if chatter and history:
@@ -226,7 +316,7 @@ class Tutor:
 
             _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
         else:
-            ranked = self.rank(text, k, card_pos)
+            ranked = self.rank(text, k, card_pos, deck=deck)
         return self.quote(question, ranked, k)
 
     def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:

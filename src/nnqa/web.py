@@ -13,6 +13,7 @@ at runtime to type the endpoints.
 """
 
 import base64
+import contextlib
 import functools
 import html
 import io
@@ -26,6 +27,7 @@ import gradio as gr
 
 from .answer import Answer
 from .cards import Card
+from .chat import Chat, Reply
 from .tutor import Tutor
 
 __all__ = ["Web", "demos_registry", "escape_md", "quote_md", "answer_md", "answer_options", "grade_md",
@@ -344,27 +346,69 @@ class Web:
             raise gr.Error(str(e)) from None
 
     # -- Ask tab ---------------------------------------------------------------------
-    def answer(self, question: str) -> Answer:
-        """The one place the chat asks; swap in a conversational `Chat` here."""
-        return self.tutor.ask(question)
+    def new_chat(self, learner: str = "", session: str = "") -> Chat:
+        """One visitor's conversation (topic, quiz question), kept in their session state.
 
-    def _reply(self, answer: Answer) -> dict:
-        return {"role": "assistant", "content": answer_md(answer),
-                "options": answer_options(answer)}  # fmt: skip
+        Quiz answers in the chat update the learner named on the Quiz tab, or else one
+        anonymous learner per browser session (never one schedule shared by all guests).
+        """
+        name = learner.strip()[:64] if isinstance(learner, str) else ""
+        name = name or f"guest-{(session or 'local')[:12]}"
+        quiz = None
+        with contextlib.suppress(ValueError):
+            from .quiz import Quiz
 
-    def chat_submit(self, question: str, history: list) -> tuple[list, str]:
-        """A question typed in the chat: the history with the question and its answer."""
+            quiz = Quiz(name, tutor=self.tutor, store=self.store)  # one store for all visitors
+        return Chat(self.tutor, learner=name, quiz=quiz, run_demo=lambda n: self._run(n, {}))
+
+    def _chat_reply(self, reply: Reply) -> dict:
+        """A chat reply as a message: the quoted card, a verdict, a figure, or plain text."""
+        options = [{"value": f, "label": _short(f)} for f in reply.followups]
+        if reply.kind == "answer" and reply.answer is not None:
+            seen = {o["value"] for o in options}
+            extra = [o for o in answer_options(reply.answer) if o["value"] not in seen]
+            if extra and any(o["value"].startswith("demo:") for o in extra):
+                options = [o for o in options if o["value"] != "Run the demo"]
+            return {"role": "assistant", "content": answer_md(reply.answer),
+                    "options": (extra + options)[:6]}  # fmt: skip
+        if reply.kind == "demo" and reply.demo is not None:
+            text, metrics, run = demo_md(reply.demo, series=False, rows=6)
+            content = [gr.Plot(reply.demo.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
+            return {"role": "assistant", "content": content, "options": options}
+        return {"role": "assistant", "content": reply.text, "options": options}
+
+    def chat_submit(
+        self,
+        question: str,
+        history: list,
+        chat: Chat | None = None,
+        learner: str = "",
+        request: gr.Request = None,
+    ) -> tuple[list, str, Chat]:
+        """A message typed in the chat: the history with it and the tutor's reply."""
         question = self._question(question)
-        answer = self.answer(question)
-        return [*history, {"role": "user", "content": escape_md(question)},
-                self._reply(answer)], ""  # fmt: skip
+        chat = chat or self.new_chat(learner, getattr(request, "session_hash", "") or "")
+        try:
+            reply = chat.send(question)
+        except TimeoutError as e:
+            raise gr.Error(str(e)) from None
+        turn = [{"role": "user", "content": escape_md(question)}, self._chat_reply(reply)]
+        return [*history, *turn], "", chat
 
     def example_text(self, evt: gr.SelectData) -> str:
         """The question of a clicked example."""
         return evt.value["text"]
 
-    def chat_option(self, history: list, evt: gr.SelectData) -> tuple[list, Any]:
-        """A follow-up clicked: ask about a card, or queue its demo (returned as a request)."""
+    def chat_option(
+        self,
+        history: list,
+        chat: Chat | None,
+        learner: str,
+        evt: gr.SelectData,
+        request: gr.Request = None,
+    ) -> tuple[list, Any, Chat]:
+        """A follow-up clicked: ask about a card, queue its demo, or send the suggestion."""
+        chat = chat or self.new_chat(learner, getattr(request, "session_hash", "") or "")
         kind, _, arg = str(evt.value).partition(":")
         if kind == "demo":
             spec = demos_registry().get_spec(arg) if demos_registry() else None
@@ -372,10 +416,10 @@ class Web:
                 raise gr.Error("This build has no demos.")
             note = {"role": "assistant", "content": f"⏳ Running *{escape_md(spec.title)}*…"}
             msg = {"role": "user", "content": f"▶ Run the demo: {escape_md(arg)}"}
-            return [*history, msg, note], {"name": arg, "n": len(history)}
-        question = self._card(arg).front if kind == "ask" else arg
-        reply = self._reply(self.answer(question))
-        return [*history, {"role": "user", "content": escape_md(question)}, reply], gr.skip()
+            return [*history, msg, note], {"name": arg, "n": len(history)}, chat
+        message = self._card(arg).front if kind == "ask" else str(evt.value)
+        history, _, chat = self.chat_submit(message, history, chat)
+        return history, gr.skip(), chat
 
     def chat_demo(self, history: list, request: dict | None, progress=gr.Progress()) -> list:  # noqa: B008
         """Run the demo a follow-up asked for; its figure and numbers replace the ⏳ note."""

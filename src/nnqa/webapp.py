@@ -111,18 +111,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     )
                     ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                 demo_request = gr.State(None)
-                for trigger in (question.submit, ask_btn.click):
-                    trigger(web.chat_submit, [question, chatbot], [chatbot, question],
-                            **ui, **ask_limits)  # fmt: skip
-                chatbot.example_select(web.example_text, None, question, **ui).then(
-                    web.chat_submit, [question, chatbot], [chatbot, question], **ui, **ask_limits
-                )
-                chatbot.option_select(
-                    web.chat_option, [chatbot], [chatbot, demo_request], **ui, **ask_limits
-                )
-                demo_request.change(
-                    web.chat_demo, [chatbot, demo_request], [chatbot], **ui, **demo_limits
-                )
+                chat_state = gr.State(None)  # this visitor's Chat: topic, quiz question
 
             # -- Quiz ------------------------------------------------------------
             with gr.Tab("Quiz", id="quiz"):
@@ -221,6 +210,23 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 search.change(web.deck_view, [search], [deck], **ui, queue=False)
 
         # -- API endpoints (stable names for gradio_client) ----------------------------
+        # The chat's events are wired here, once the Quiz tab's remembered learner exists.
+        chat_in = [question, chatbot, chat_state, saved_learner]
+        for trigger in (question.submit, ask_btn.click):
+            trigger(web.chat_submit, chat_in, [chatbot, question, chat_state],
+                    **ui, **ask_limits)  # fmt: skip
+        chatbot.example_select(web.example_text, None, question, **ui).then(
+            web.chat_submit, chat_in, [chatbot, question, chat_state], **ui, **ask_limits
+        )
+        chatbot.option_select(
+            web.chat_option,
+            [chatbot, chat_state, saved_learner],
+            [chatbot, demo_request, chat_state],
+            **ui,
+            **ask_limits,
+        )
+        demo_request.change(web.chat_demo, [chatbot, demo_request], [chatbot], **ui, **demo_limits)
+
         gr.api(web.ask, api_name="ask", **ask_limits)
         gr.api(web.grade, api_name="grade", **ask_limits)
         gr.api(web.demo, api_name="demo", **demo_limits)

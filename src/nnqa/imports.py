@@ -1,0 +1,517 @@
+"""Imports: read other people's decks (Anki, Quizlet/CSV, Markdown, plain text) into cards.
+
+Owns the foreign formats and their conversion to nnqa's readable Markdown deck format:
+
+* Anki packages (`.apkg`, `.colpkg`): a zip holding an SQLite collection, read with
+  `zipfile` + `sqlite3`. Each note becomes a card (first field the front, the other fields
+  the answer); cloze notes become one card per cloze number; HTML becomes text (images and
+  sounds are dropped, with a note saying so); the deck name and tags are kept.
+* Delimited text (`.txt`/`.csv`/`.tsv` exports of Anki's "Notes in Plain Text" and of
+  Quizlet): one (front, back) row per line, tab, comma or semicolon separated, honouring
+  Anki's ``#separator:``, ``#html:``, ``#columns:``, ``#deck:``, ``#tags:``, and
+  ``#tags column:``/``#deck column:`` header lines.
+* nnqa's own Markdown and plain flashcard text (see `cards`), which are kept as written.
+
+Readers are pure (text or a file in, `ImportedDeck` out) and raise `DeckError` naming the
+file and the line or note at fault. Leaves out: writing into `knowledge/` and updating the
+index (see `add`), Anki's scheduling data and media files (not imported).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .cards import DeckError, parse_markdown_deck, parse_text_deck
+
+__all__ = [
+    "ImportedCard",
+    "ImportedDeck",
+    "read_apkg",
+    "read_delimited",
+    "read_deck_file",
+    "html_to_text",
+    "to_markdown",
+]
+
+
+@dataclass(frozen=True)
+class ImportedCard:
+    """One card read from a foreign deck, before it is written as Markdown."""
+
+    front: str  # one line
+    back: str  # answer lines, joined by newlines
+    deck: str
+    tags: tuple[str, ...] = ()
+    origin: str = ""  # where it came from, for messages: "note 1500000000001", "line 7"
+
+    def to_dict(self) -> dict:
+        return {
+            "front": self.front,
+            "back": self.back,
+            "deck": self.deck,
+            "tags": list(self.tags),
+            "origin": self.origin,
+        }
+
+
+@dataclass(frozen=True)
+class ImportedDeck:
+    """What a reader found in one file: its cards, and notes on what it left out."""
+
+    source: str  # the file as named in messages
+    format: str  # "anki", "delimited", "markdown", "text"
+    cards: tuple[ImportedCard, ...]
+    notes: tuple[str, ...] = ()  # e.g. "note 15: dropped 1 image"
+
+    @property
+    def decks(self) -> list[str]:
+        return list(dict.fromkeys(c.deck for c in self.cards))
+
+    def __str__(self) -> str:
+        decks = ", ".join(repr(d) for d in self.decks)
+        lines = [f"{self.source}: {len(self.cards)} cards in {decks} ({self.format})"]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "decks": self.decks,
+            "cards": [c.to_dict() for c in self.cards],
+            "notes": list(self.notes),
+        }
+
+
+# -- HTML ---------------------------------------------------------------------------------
+_BLOCK = {"div", "p", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"}
+_SOUND = re.compile(r"\[sound:[^\]]*\]")
+
+
+class _Text(HTMLParser):
+    """Collects the text of an HTML fragment: blocks and <br> become new lines, <li> bullets."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.images = 0
+        self.skip = 0  # inside <script> or <style>
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "img":
+            self.images += 1
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> tuple[str, int, int]:
+    """Text lines of an HTML field: (text, images dropped, sounds dropped).
+
+    >>> html_to_text("Sigmoid<br>squashes to <b>(0, 1)</b><img src='s.png'> [sound:s.mp3]")
+    ('Sigmoid\\nsquashes to (0, 1)', 1, 1)
+    """
+    sounds = len(_SOUND.findall(fragment))
+    p = _Text()
+    p.feed(_SOUND.sub(" ", fragment))
+    p.close()
+    text = html.unescape("".join(p.parts)).replace("\xa0", " ")
+    lines = [" ".join(ln.split()) for ln in text.split("\n")]
+    return "\n".join(ln for ln in lines if ln and ln != "-"), p.images, sounds
+
+
+# -- Anki packages -------------------------------------------------------------------------
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+
+
+def cloze_cards(text: str) -> list[tuple[int, str, str]]:
+    """One (number, front, back) per cloze number in a cloze field's text.
+
+    The front hides that cloze as ``[...]`` (or ``[hint]``) and shows the others; the back
+    is the whole text with every cloze revealed.
+
+    >>> cloze_cards("{{c1::ReLU}} is max(0, {{c2::x::input}})")
+    [(1, '[...] is max(0, x)', 'ReLU is max(0, x)'), (2, 'ReLU is max(0, [input])', 'ReLU is max(0, x)')]
+    """
+    numbers = sorted({int(m.group(1)) for m in _CLOZE.finditer(text)})
+    back = _CLOZE.sub(lambda m: m.group(2), text)
+    out = []
+    for n in numbers:
+
+        def hide(m, n=n):
+            if int(m.group(1)) != n:
+                return m.group(2)
+            return f"[{m.group(3)}]" if m.group(3) else "[...]"
+
+        out.append((n, _CLOZE.sub(hide, text), back))
+    return out
+
+
+def _collection_file(zf: zipfile.ZipFile, source: str) -> str:
+    names = set(zf.namelist())
+    for name in ("collection.anki21", "collection.anki2"):
+        if name in names:
+            return name
+    if "collection.anki21b" in names:
+        raise DeckError(
+            source,
+            None,
+            "this Anki package uses the newest compressed format; export it again from Anki "
+            "with 'Support older Anki versions' ticked",
+        )
+    raise DeckError(source, None, "not an Anki package: no collection.anki2 inside the zip")
+
+
+def _anki_models_and_decks(db: sqlite3.Connection) -> tuple[dict[int, dict], dict[int, str]]:
+    """{model id: {"cloze": bool, "fields": [names]}}, {deck id: name}, old or new schema."""
+    tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
+    models: dict[int, dict] = {}
+    decks: dict[int, str] = {}
+    if "notetypes" in tables:  # schema 15+: one table each; deck names use \x1f for '::'
+        for mid, name in db.execute("select id, name from notetypes"):
+            models[int(mid)] = {"cloze": None, "name": name}
+        for did, name in db.execute("select id, name from decks"):
+            decks[int(did)] = name.replace("\x1f", "::")
+    else:  # schema 11: JSON in the col table
+        row = db.execute("select models, decks from col").fetchone()
+        for mid, m in json.loads(row[0] or "{}").items():
+            models[int(mid)] = {"cloze": m.get("type") == 1, "name": m.get("name", "")}
+        for did, d in json.loads(row[1] or "{}").items():
+            decks[int(did)] = d.get("name", "")
+    return models, decks
+
+
+def read_apkg(path: str | Path, source: str | None = None) -> ImportedDeck:
+    """Read an Anki package (.apkg/.colpkg) into cards, one per note (per cloze for cloze notes).
+
+    Args:
+        path: the package file.
+        source: how messages name the file (default: its name).
+    Returns:
+        An `ImportedDeck`; `notes` says what was dropped (images, sounds, empty notes).
+    Raises:
+        DeckError: not a zip, no collection inside, an unreadable collection, or no cards;
+            a note that cannot be read is named by its id.
+    """
+    path = Path(path)
+    source = source or path.name
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DeckError(source, None, f"not a readable Anki package (a zip file): {e}") from None
+    with zf, tempfile.TemporaryDirectory(prefix="nnqa-apkg-") as tmp:
+        name = _collection_file(zf, source)
+        try:
+            zf.extract(name, tmp)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise DeckError(source, None, f"the package is damaged ({e})") from None
+        try:
+            db = sqlite3.connect(f"file:{Path(tmp) / name}?mode=ro", uri=True)
+            try:
+                return _read_collection(db, source)
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as e:
+            raise DeckError(source, None, f"the Anki collection cannot be read ({e})") from None
+
+
+def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
+    models, deck_names = _anki_models_and_decks(db)
+    note_deck = {
+        int(nid): int(did)
+        for nid, did in db.execute("select nid, did from cards order by nid, ord desc")
+    }  # later rows win: the deck of each note's first card (ord 0)
+    cards: list[ImportedCard] = []
+    notes: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    dropped_images = dropped_sounds = 0
+    for nid, mid, flds, tags in db.execute("select id, mid, flds, tags from notes order by id"):
+        origin = f"note {nid}"
+        deck = deck_names.get(note_deck.get(int(nid), -1), "") or "Default"
+        fields = (flds or "").split("\x1f")
+        texts = []
+        for f in fields:
+            text, imgs, snds = html_to_text(f)
+            texts.append(text)
+            dropped_images += imgs
+            dropped_sounds += snds
+        tagset = tuple(t for t in (tags or "").split() if t)
+        is_cloze = models.get(int(mid), {}).get("cloze")
+        if is_cloze is None:  # newer schema: the notetype's kind is in a protobuf; look
+            is_cloze = bool(_CLOZE.search(fields[0] if fields else ""))
+        made: list[tuple[str, str]] = []
+        if is_cloze:
+            if not _CLOZE.search(fields[0] if fields else ""):
+                notes.append(f"{origin}: a cloze note without any {{{{c1::...}}}}; skipped")
+                continue
+            extra = [t for t in texts[1:] if t]
+            for _n, front, back in cloze_cards(fields[0]):
+                f_text = html_to_text(front)[0]
+                b_text = html_to_text(back)[0]
+                made.append((" ".join(f_text.split()), "\n".join([b_text, *extra])))
+        else:
+            front = " ".join(texts[0].split()) if texts else ""
+            back = "\n".join(t for t in texts[1:] if t)
+            made.append((front, back))
+        for front, back in made:
+            if not front or not back.strip():
+                side = "front" if not front else "answer"
+                notes.append(f"{origin}: empty {side} once HTML and media were dropped; skipped")
+                continue
+            if (deck, front, back) in seen:
+                notes.append(f"{origin}: a duplicate of an earlier card; skipped")
+                continue
+            seen.add((deck, front, back))
+            cards.append(ImportedCard(front, back, deck, tagset, origin))
+    if dropped_images or dropped_sounds:
+        notes.insert(0, f"dropped {dropped_images} image(s) and {dropped_sounds} sound(s)")
+    if not cards:
+        raise DeckError(source, None, "the Anki package holds no cards with text")
+    return ImportedDeck(source, "anki", tuple(cards), tuple(notes))
+
+
+# -- delimited text (Anki "Notes in Plain Text", Quizlet) ----------------------------------
+_SEPARATORS = {
+    "tab": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "space": " ",
+    "pipe": "|",
+    "colon": ":",
+}
+_HEADER = re.compile(r"^#([a-z ]+):(.*)$")
+_FRONT_NAMES = ("front", "question", "term", "text")
+_BACK_NAMES = ("back", "answer", "definition", "extra")
+
+
+def _separator(value: str, source: str, line: int) -> str:
+    v = value.strip()
+    if v.lower() in _SEPARATORS:
+        return _SEPARATORS[v.lower()]
+    if len(value) == 1:
+        return value
+    raise DeckError(source, line, f"unknown #separator {value!r} (use tab, comma, semicolon...)")
+
+
+def read_delimited(text: str, source: str) -> ImportedDeck:
+    """Read tab/comma/semicolon separated (front, back) rows, with Anki's header lines.
+
+    Without ``#separator:`` the separator is the first of tab, semicolon or comma found
+    in the first row (comma for a .csv file that has none). ``#html:true`` turns fields
+    from HTML into text.
+
+    Raises:
+        DeckError: naming the line: a row with fewer than two columns, an empty front or
+            answer, an unknown header value, or no rows at all.
+
+    >>> d = read_delimited("#separator:tab\\n#deck:Nets\\nWhat is ReLU?\\tmax(0, x)\\n", "r.txt")
+    >>> [(c.deck, c.front, c.back, c.origin) for c in d.cards]
+    [('Nets', 'What is ReLU?', 'max(0, x)', 'line 3')]
+    """
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    sep = None
+    is_html = False
+    deck = Path(source).stem
+    tags: tuple[str, ...] = ()
+    columns: list[str] = []
+    tag_col = deck_col = None
+    meta_cols: set[int] = set()  # guid, notetype, deck and tags columns: not card text
+    body_start = 0
+    for i, ln in enumerate(lines):
+        m = _HEADER.match(ln)
+        if not m:
+            if ln.startswith("#") and not ln.strip("#").strip():
+                body_start = i + 1
+                continue
+            break
+        key, value = m.group(1).strip(), m.group(2)
+        body_start = i + 1
+        if key == "separator":
+            sep = _separator(value, source, i + 1)
+        elif key == "html":
+            is_html = value.strip().lower() == "true"
+        elif key == "deck":
+            deck = value.strip() or deck
+        elif key == "tags":
+            tags = tuple(value.split())
+        elif key == "columns":
+            columns = [c.strip().lower() for c in value.split(sep or "\t")]
+        elif key in ("tags column", "deck column", "guid column", "notetype column"):
+            try:
+                col = int(value) - 1
+            except ValueError:
+                raise DeckError(source, i + 1, f"#{key} should be a column number") from None
+            meta_cols.add(col)
+            if key == "tags column":
+                tag_col = col
+            elif key == "deck column":
+                deck_col = col
+        # other headers (#notetype, #if matches) do not change the cards
+    body = lines[body_start:]
+    first = next((ln for ln in body if ln.strip()), None)
+    if first is None:
+        raise DeckError(source, None, "the file is empty: no (front, back) rows")
+    if sep is None:
+        fallback = "," if Path(source).suffix.lower() == ".csv" else "\t"
+        sep = next((s for s in ("\t", ";", ",") if s in first), fallback)
+        if columns and sep != "\t":
+            columns = [c.strip().lower() for c in " ".join(columns).split(sep)]
+    if tag_col is None and "tags" in columns:
+        tag_col = columns.index("tags")
+        meta_cols.add(tag_col)
+    text_cols = [c for c in range(len(meta_cols) + 2) if c not in meta_cols]  # first two
+    front_col = next((columns.index(n) for n in _FRONT_NAMES if n in columns), text_cols[0])
+    back_col = next((columns.index(n) for n in _BACK_NAMES if n in columns), text_cols[1])
+    sep_name = {v: k for k, v in _SEPARATORS.items()}.get(sep, repr(sep))
+
+    reader = csv.reader(io.StringIO("\n".join(body)), delimiter=sep, quotechar='"')
+    cards: list[ImportedCard] = []
+    notes: list[str] = []
+    images = 0
+    start = 1
+    for row in reader:
+        line = body_start + start
+        start = reader.line_num + 1
+        if not any(f.strip() for f in row):
+            continue
+        need = max(front_col, back_col) + 1
+        if len(row) < need:
+            raise DeckError(
+                source,
+                line,
+                f"expected {need} {sep_name}-separated columns (front, back), found {len(row)}",
+            )
+
+        def field(i, row=row):
+            nonlocal images
+            if not is_html:
+                return row[i].strip()
+            t, imgs, _ = html_to_text(row[i])
+            images += imgs
+            return t
+
+        front = " ".join(field(front_col).split())
+        back = field(back_col)
+        if not front:
+            raise DeckError(source, line, "the card's front is empty")
+        if not back:
+            raise DeckError(source, line, f"the question {front!r} has no answer")
+        has_tags = tag_col is not None and tag_col < len(row)
+        row_tags = tags + (tuple(row[tag_col].split()) if has_tags else ())
+        row_deck = row[deck_col].strip() if deck_col is not None and deck_col < len(row) else ""
+        cards.append(ImportedCard(front, back, row_deck or deck, row_tags, f"line {line}"))
+    if images:
+        notes.append(f"dropped {images} image(s)")
+    if not cards:
+        raise DeckError(source, None, "the file is empty: no (front, back) rows")
+    return ImportedDeck(source, "delimited", tuple(cards), tuple(notes))
+
+
+# -- choosing a reader ---------------------------------------------------------------------
+def _looks_delimited(text: str) -> bool:
+    """Anki/Quizlet exports: header lines, or tabs on most of the first rows."""
+    lines = [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip()][:20]
+    if not lines:
+        return False
+    if lines[0].startswith("#separator:") or lines[0].startswith("#html:"):
+        return True
+    return sum("\t" in ln for ln in lines) >= max(1, len(lines) // 2)
+
+
+def read_deck_file(path: str | Path, source: str | None = None) -> ImportedDeck:
+    """Read any deck file nnqa imports, choosing the reader by extension and content.
+
+    .apkg/.colpkg: Anki; .csv/.tsv: delimited; .md: Markdown; .txt: delimited when it has
+    Anki headers or tab-separated rows, else the plain flashcard format.
+
+    Raises:
+        DeckError: unknown extension, not UTF-8, or what the reader raises.
+    """
+    from .cards import read_text
+
+    path = Path(path)
+    source = source or path.name
+    ext = path.suffix.lower()
+    if ext in (".apkg", ".colpkg"):
+        return read_apkg(path, source)
+    if ext not in (".csv", ".tsv", ".txt", ".md"):
+        raise DeckError(
+            source, None, f"nnqa cannot import '{ext}' files (.apkg, .csv, .tsv, .txt, .md)"
+        )
+    if not path.is_file():
+        raise DeckError(source, None, "no such file")
+    text = read_text(path, source)
+    if ext in (".csv", ".tsv") or (ext == ".txt" and _looks_delimited(text)):
+        return read_delimited(text, source)
+    if not text.strip():
+        raise DeckError(source, None, "the deck is empty")
+    parse = parse_markdown_deck if ext == ".md" else parse_text_deck
+    cards = parse(text, source)
+    fmt = "markdown" if ext == ".md" else "text"
+    return ImportedDeck(
+        source,
+        fmt,
+        tuple(ImportedCard(c.front, c.back, c.deck, c.tags, f"line {c.line}") for c in cards),
+    )
+
+
+# -- writing the readable form -------------------------------------------------------------
+_HEADING = re.compile(r"^#{1,2}\s")  # would start a deck or a card; ### opens a section
+
+
+def to_markdown(deck: ImportedDeck) -> str:
+    """The deck in nnqa's Markdown format: ``# Deck``, ``## front``, tags, answer lines.
+
+    Answer lines that would read as deck or card headings get a backslash (``###`` section
+    headings stay, so nnqa's own Markdown keeps its sections); a later ``# Deck`` heading
+    starts the next deck. `cards.parse_markdown_deck` reads it back to the same cards.
+
+    >>> d = ImportedDeck("x.csv", "delimited", (ImportedCard("What is ReLU?", "max(0, x)", "Nets", ("act",)),))
+    >>> print(to_markdown(d))
+    <!-- Imported by nnqa from x.csv (delimited). -->
+    # Nets
+    <BLANKLINE>
+    ## What is ReLU?
+    <!-- tags: act -->
+    max(0, x)
+    <BLANKLINE>
+    """
+    out = [f"<!-- Imported by nnqa from {deck.source} ({deck.format}). -->"]
+    order = {d: i for i, d in enumerate(deck.decks)}
+    current = None
+    for c in sorted(deck.cards, key=lambda c: order[c.deck]):  # stable: file order per deck
+        if c.deck != current:
+            current = c.deck
+            out += [f"# {c.deck}", ""]
+        out.append(f"## {c.front}")
+        if c.tags:
+            out.append(f"<!-- tags: {' '.join(c.tags)} -->")
+        for ln in c.back.split("\n"):
+            if ln.strip():
+                out.append("\\" + ln if _HEADING.match(ln) else ln)
+        out.append("")
+    return "\n".join(out)
