@@ -84,6 +84,9 @@ def test_chat_follows_the_conversation_and_quizzes(page, app_server):
         timeout=30_000
     )
     assert re.search(r"\b(CORRECT|PARTIAL|INCORRECT)\b", chat.inner_text())
+    _ask(page, "show me")  # the card's demo, queued apart from questions, figure inline
+    chat.locator("img").first.wait_for(timeout=60_000)
+    chat.get_by_text(re.compile(r"Ran on cpu in [\d.]+ s")).wait_for(timeout=60_000)
     _shot(page, "chat-conversation")
     from nnqa.store import Store
 

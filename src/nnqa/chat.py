@@ -65,6 +65,7 @@ class Reply:
     card: Card | None = None  # the card the reply is about (quiz question, grade, demo)
     intent: str = ""  # what the message was read as ('question', 'quiz', 'answer', ...)
     followups: tuple[str, ...] = field(default=())  # suggested next messages
+    demo_name: str = ""  # the demo to run ('demo', and 'demo_request' when deferred)
 
     def __str__(self) -> str:
         if self.review is not None:
@@ -90,6 +91,7 @@ class Reply:
             "demo": self.demo.to_dict() if self.demo is not None else None,
             "card": {"id": self.card.id, "front": self.card.front} if self.card else None,
             "followups": list(self.followups),
+            "demo_name": self.demo_name,
         }
 
 
@@ -158,8 +160,12 @@ class Chat:
         return self._quiz
 
     # -- the one entry point ----------------------------------------------------------
-    def send(self, message: str) -> Reply:
+    def send(self, message: str, defer_demos: bool = False) -> Reply:
         """Reply to one message of the learner.
+
+        With `defer_demos`, "show me" is answered with a 'demo_request' reply naming the
+        demo instead of running it, so a caller can run it elsewhere (the web app queues
+        demos one at a time, apart from questions).
 
         Raises:
             TypeError: message is not a string.
@@ -171,12 +177,12 @@ class Chat:
             self.tutor.refresh()  # an edited deck is answered from at once
         with self._lock:
             intent = self.intents.recognise(text, in_quiz=self.pending is not None)
-            reply = self._dispatch(text, intent)
+            reply = self._dispatch(text, intent, defer_demos)
             if text:
                 self.history.append(text)
             return reply
 
-    def _dispatch(self, text: str, intent: Intent) -> Reply:
+    def _dispatch(self, text: str, intent: Intent, defer_demos: bool = False) -> Reply:
         name = intent.name
         if name == "answer":
             return self._grade(text, name)
@@ -191,7 +197,7 @@ class Chat:
         if name == "quiz":
             return self._ask_quiz(intent.rest)
         if name == "demo":
-            return self._demo(intent.rest)
+            return self._demo(intent.rest, defer_demos)
         if name == "more":
             return self._more()
         if name == "guide" or not text:
@@ -303,7 +309,7 @@ class Chat:
                      followups=reply.followups)  # fmt: skip
 
     # -- demos ------------------------------------------------------------------------
-    def _demo(self, about: str = "") -> Reply:
+    def _demo(self, about: str = "", defer: bool = False) -> Reply:
         try:
             from . import demos
         except ImportError:
@@ -323,12 +329,16 @@ class Chat:
             name = names[0]
         if card is not None and (self.topic is None or self.topic.card.id != card.id):
             self.topic = Topic(card)
+        if defer:
+            title = demos.get_spec(name).title
+            return Reply("demo_request", f"⏳ Running *{md(title)}*…", card=card, intent="demo",
+                         demo_name=name)  # fmt: skip
         result = (self._run_demo or demos.run_demo)(name)
         lines = [f"**{md(result.title)}**", "", md(result.text), ""]
         lines += [f"- {md(k)}: {md(_num(v))}" for k, v in result.metrics.items()]
         lines += ["", f"_{md(result.name)} ran on {result.device} in {result.seconds:.1f} s_"]
         return Reply("demo", "\n".join(lines), demo=result, card=card, intent="demo",
-                     followups=("Quiz me", "Tell me more"))  # fmt: skip
+                     followups=("Quiz me", "Tell me more"), demo_name=name)  # fmt: skip
 
     # -- guide and suggestions ----------------------------------------------------------
     def _guide(self, intent: str, lead: str = "") -> Reply:

@@ -384,16 +384,20 @@ class Web:
         chat: Chat | None = None,
         learner: str = "",
         request: gr.Request = None,
-    ) -> tuple[list, str, Chat]:
-        """A message typed in the chat: the history with it and the tutor's reply."""
+    ) -> tuple[list, str, Chat, Any]:
+        """A message typed in the chat: the history with it and the tutor's reply.
+
+        "Show me" is not run here, among the questions: it becomes a demo request (the last
+        output) that `chat_demo` runs in the demo queue, one at a time.
+        """
         question = self._question(question)
         chat = chat or self.new_chat(learner, getattr(request, "session_hash", "") or "")
-        try:
-            reply = chat.send(question)
-        except TimeoutError as e:
-            raise gr.Error(str(e)) from None
-        turn = [{"role": "user", "content": escape_md(question)}, self._chat_reply(reply)]
-        return [*history, *turn], "", chat
+        reply = chat.send(question, defer_demos=True)
+        user = {"role": "user", "content": escape_md(question)}
+        if reply.kind == "demo_request":
+            note = {"role": "assistant", "content": reply.text}
+            return [*history, user, note], "", chat, {"name": reply.demo_name, "n": len(history)}
+        return [*history, user, self._chat_reply(reply)], "", chat, gr.skip()
 
     def example_text(self, evt: gr.SelectData) -> str:
         """The question of a clicked example."""
@@ -418,8 +422,8 @@ class Web:
             msg = {"role": "user", "content": f"▶ Run the demo: {escape_md(arg)}"}
             return [*history, msg, note], {"name": arg, "n": len(history)}, chat
         message = self._card(arg).front if kind == "ask" else str(evt.value)
-        history, _, chat = self.chat_submit(message, history, chat)
-        return history, gr.skip(), chat
+        history, _, chat, demo_request = self.chat_submit(message, history, chat)
+        return history, demo_request, chat
 
     def chat_demo(self, history: list, request: dict | None, progress=gr.Progress()) -> list:  # noqa: B008
         """Run the demo a follow-up asked for; its figure and numbers replace the ⏳ note."""

@@ -212,11 +212,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         # -- API endpoints (stable names for gradio_client) ----------------------------
         # The chat's events are wired here, once the Quiz tab's remembered learner exists.
         chat_in = [question, chatbot, chat_state, saved_learner]
+        chat_out = [chatbot, question, chat_state, demo_request]
         for trigger in (question.submit, ask_btn.click):
-            trigger(web.chat_submit, chat_in, [chatbot, question, chat_state],
-                    **ui, **ask_limits)  # fmt: skip
+            trigger(web.chat_submit, chat_in, chat_out, **ui, **ask_limits)
         chatbot.example_select(web.example_text, None, question, **ui).then(
-            web.chat_submit, chat_in, [chatbot, question, chat_state], **ui, **ask_limits
+            web.chat_submit, chat_in, chat_out, **ui, **ask_limits
         )
         chatbot.option_select(
             web.chat_option,
