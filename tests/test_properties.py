@@ -111,3 +111,84 @@ def test_concurrent_asks_from_threads_match_asking_alone(tutor):
     assert not errors and len(results) == len(questions)
     for q, d in results:
         assert d["hits"] == alone[q]["hits"] and d["abstained"] == alone[q]["abstained"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=2000), st.sampled_from([".txt", ".md"]))
+def test_deck_files_of_any_bytes_load_or_name_the_file(tmp_path_factory, data, ext):
+    from nnqa.cards import load_deck
+
+    path = tmp_path_factory.mktemp("bytes") / f"deck{ext}"
+    path.write_bytes(data)
+    try:
+        cards = load_deck(path)
+    except DeckError as e:
+        assert f"deck{ext}" in str(e)
+        return
+    assert all(c.front for c in cards)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=600), st.integers(0, 14))
+def test_grade_any_typed_text_quickly(tutor, typed, i):
+    card = tutor.cards[i]
+    t0 = time.perf_counter()
+    g = tutor.grader.grade_card(card, typed)
+    assert time.perf_counter() - t0 < 2.0
+    assert g.verdict in ("correct", "partial", "incorrect") and 0.0 <= g.score <= 1.0
+    assert set(g.covered) | set(g.missed)  # every key point is either covered or missed
+
+
+def test_grade_a_megabyte_answer(tutor):
+    t0 = time.perf_counter()
+    g = tutor.grader.grade_card(tutor.card("What is ReLU?"), "max(0, x) " * 100_000)
+    assert time.perf_counter() - t0 < 3.0 and g.verdict in ("correct", "partial", "incorrect")
+
+
+_VALUES = st.one_of(
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.booleans(),
+    st.none(),
+)
+
+
+@FAST
+@given(st.data())
+def test_demo_parameters_are_checked_before_anything_runs(data):
+    from nnqa.demos import get_spec, list_demos
+
+    demo = data.draw(st.sampled_from(list_demos()))
+    param = data.draw(st.sampled_from([p["name"] for p in demo["params"]] + ["bogus"]))
+    value = data.draw(_VALUES)
+    spec = get_spec(demo["name"])
+    try:
+        resolved = spec.resolve({param: value})
+    except ValueError as e:
+        assert param in str(e)
+        return
+    p = next(p for p in demo["params"] if p["name"] == param)
+    v = resolved[param]
+    if p.get("min") is not None:
+        assert p["min"] <= v <= p["max"]
+    if p.get("choices"):
+        assert v in p["choices"]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=4))
+def test_chat_replies_to_any_messages(tutor, messages):
+    from nnqa import Chat
+
+    chat = Chat(tutor, learner="hypothesis", run_demo=lambda name: pytest.fail("ran a demo"))
+    for m in messages:
+        reply = chat.send(m, defer_demos=True)
+        assert reply.kind in ("answer", "quiz_question", "grade", "demo_request", "more",
+                              "guide", "notice")  # fmt: skip
