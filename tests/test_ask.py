@@ -116,3 +116,25 @@ def test_labelled_questions_meet_the_targets(tutor):
     assert r.top3 == 1.0, r
     assert r.abstention >= 0.90, r
     assert r.false_abstention <= 0.05, r
+
+
+def test_a_point_about_another_cards_subject_does_not_steal_its_questions(tutor):
+    """'Dropout: randomly dropping units...' sits inside Exploding Gradient's fixes."""
+    rows = [r for r in tutor.index.rows if r["kind"] == "aside"]
+    assert [tutor.cards[tutor._by_id[r["card"]]].front for r in rows] == ["Exploding Gradient"]
+    for q in ["how does dropping units prevent overfitting",
+              "randomly turning off neurons during training"]:  # fmt: skip
+        assert tutor.ask(q).hits[0].card.front == "What is dropout in neural networks?"
+    a = tutor.ask("how do I fix exploding gradients")
+    assert "Dropout: Randomly dropping units" in a.hits[0].quote  # still quoted in its place
+
+
+@pytest.mark.parametrize(
+    "question, section",
+    [
+        ("what happens to training when gradients vanish", "Effects"),
+        ("does batch norm help with vanishing gradients", "Solutions"),
+    ],
+)
+def test_more_ways_to_ask_for_a_section(tutor, question, section):
+    assert tutor.ask(question).hits[0].section.heading == section

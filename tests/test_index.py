@@ -9,7 +9,7 @@ import pytest
 
 from nnqa import Tutor
 from nnqa.cards import load_decks
-from nnqa.index import content_hash, load_or_build, rows_for
+from nnqa.index import all_rows, content_hash, load_or_build
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -18,7 +18,7 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 def test_committed_index_matches_the_shipped_deck():
     """Fails when knowledge/ changed without `nnqa index` being run and committed."""
     manifest = json.loads((ROOT / "index" / "manifest.json").read_text())
-    rows = [r for c in load_decks(ROOT / "knowledge") for r in rows_for(c)]
+    rows = all_rows(load_decks(ROOT / "knowledge"))
     assert manifest["format"] == 1 and manifest["model"] == MODEL_ID and manifest["dim"] == 384
     assert manifest["content_hash"] == content_hash(rows, MODEL_ID), "run `nnqa index` and commit"
     meta = json.loads((ROOT / "index" / "rows.json").read_text())
@@ -43,7 +43,7 @@ def test_flat_search_matches_brute_force(tutor, embedder):
 
 
 def test_index_rows_agree_with_a_fresh_embedding(tutor, embedder):
-    rows = [r for c in tutor.cards for r in rows_for(c)]
+    rows = all_rows(tutor.cards)
     fresh = embedder.encode([r.text for r in rows[:6]])
     assert np.allclose(tutor.index.vectors()[:6], fresh, atol=1e-4)
 

@@ -79,10 +79,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def rows_for(card: Card) -> list[Row]:
+def rows_for(card: Card, subjects: frozenset[str] = frozenset()) -> list[Row]:
     """The rows embedded for one card: its front, its whole answer, and each section.
 
     A one-section card gets no separate section row (it would repeat the whole answer).
+    A key point labelled with another card's subject ("Dropout: randomly dropping units..."
+    inside "Exploding Gradient") is kind "aside": it is about that other card's topic, so
+    ranking counts it for less (see `retrieval`). `subjects` come from `subjects_of`.
 
     >>> from nnqa.cards import parse_text_deck
     >>> c = parse_text_deck("D\\nWhat is ReLU?\\nmax(0, x)\\n", "d.txt")[0]
@@ -99,9 +102,58 @@ def rows_for(card: Card) -> list[Row]:
             rows.append(Row(card.id, "section", i, f"{label}. {s.plain}"))
     points = [(i, p) for i, s in enumerate(card.sections) for p in key_points(s)]
     if len(points) > 1:
+        own = subject_of(card.front)
         for i, p in points:
-            rows.append(Row(card.id, "point", i, p))
+            kind = "aside" if is_aside(p, own, subjects) else "point"
+            rows.append(Row(card.id, kind, i, p))
     return rows
+
+
+def is_aside(point: str, own: str, subjects: frozenset[str]) -> bool:
+    """Whether a point is labelled with another card's subject ("Dropout: ...")."""
+    label = point.split(":", 1)[0].strip().lower() if ":" in point[:40] else ""
+    return bool(label) and label != own and label in subjects
+
+
+def lexical_text(card: Card, subjects: frozenset[str] = frozenset()) -> str:
+    """The words BM25 indexes for a card: its front and answer, less its asides."""
+    own = subject_of(card.front)
+    kept = [
+        line
+        for s in card.sections
+        for line in (re.sub(r"^\s*[-*•#]+\s+", "", x).strip() for x in s.lines)
+        if not is_aside(line, own, subjects)
+    ]
+    return " ".join([card.front, *kept])
+
+
+_SUBJECT_NOISE = re.compile(
+    r"^(what|who|how)\s+(is|are|does|do)\s+(an?\s+|the\s+)?|\?$|\s*\([^)]*\)|"
+    r"\s+in\s+neural\s+\w+$",
+    re.IGNORECASE,
+)
+
+
+def subject_of(front: str) -> str:
+    """What a card is about, from its front: "What is dropout in neural networks?" -> "dropout".
+
+    >>> subject_of("What is a convolutional neural network (CNN)?")
+    'convolutional neural network'
+    """
+    text = front.strip()
+    for _ in range(3):  # the patterns peel off one layer at a time
+        text = _SUBJECT_NOISE.sub("", text).strip()
+    return text.lower()
+
+
+def subjects_of(cards: list[Card]) -> frozenset[str]:
+    return frozenset(subject_of(c.front) for c in cards)
+
+
+def all_rows(cards: list[Card]) -> list[Row]:
+    """Every card's rows, in card order: row *i* is FAISS id *i*."""
+    subjects = subjects_of(cards)
+    return [r for c in cards for r in rows_for(c, subjects)]
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -349,7 +401,7 @@ def load_or_build(
     """
     folder = Path(folder)
     t0 = time.perf_counter()
-    rows = [r for c in cards for r in rows_for(c)]
+    rows = all_rows(cards)
     want = content_hash(rows, model_id)
 
     old = None

@@ -40,6 +40,8 @@ GLOSSARY = {
     "tanh": "hyperbolic tangent",
     "gelu": "gaussian error linear unit",
     "gru": "gated recurrent unit recurrent neural network",
+    "nan": "numerical instability",
+    "nans": "numerical instability",
 }
 
 # Past this many long deck words, typo candidates are only words sharing the typed word's
@@ -206,9 +208,11 @@ def is_small_talk(text: str) -> bool:
 # "why do gradients vanish". Order matters: the first aspect that matches wins.
 ASPECTS = {
     "fix": r"\b(fix\w*|solv\w*|solution\w*|prevent\w*|avoid\w*|mitigat\w*|remed\w*|overcom\w*"
-    r"|deal with|get rid|cure\w*|counter\w*|address\w*|handl\w*|tackl\w*|stop (it|them|this))\b",
+    r"|deal with|get rid|cure\w*|counter\w*|address\w*|handl\w*|tackl\w*|stop (it|them|this)"
+    r"|helps? (with|against))\b",
     "cause": r"\b(caus\w*|why|reasons?|origins?|lead to|leads to|source of|due to)\b",
-    "effect": r"\b(effects?|consequen\w*|impacts?|symptoms?|results? in|what happens when)\b",
+    "effect": r"\b(effects?|consequen\w*|impacts?|symptoms?|results? in"
+    r"|what happens (when|to|if))\b",
     "steps": r"\b(steps?|stages?|process|procedure|phases?|walk me through|step by step)\b",
 }
 _ASPECT_RES = {k: re.compile(v, re.IGNORECASE) for k, v in ASPECTS.items()}

@@ -23,6 +23,9 @@ RELATED_MARGIN = 0.20
 # A key point (one sentence or bullet) is a narrower target than a front or a section;
 # it is discounted so long cards with many points do not win on volume.
 POINT_DISCOUNT = 0.10
+# A point labelled with another card's subject ("Dropout: ..." inside "Exploding Gradient")
+# is about that card's topic: a question on it should land on that card.
+ASIDE_DISCOUNT = 0.20
 # BM25's share of a card's score, scaled so the best lexical match adds this much.
 LEXICAL_WEIGHT = 0.15
 # A non-main section is quoted when its best row is within this of the card's main part.
@@ -74,8 +77,10 @@ def rank_cards(
             continue
         if row["kind"] == "point":
             s -= POINT_DISCOUNT
+        elif row["kind"] == "aside":
+            s -= ASIDE_DISCOUNT
         best[pos] = max(best.get(pos, -1.0), s)
-        sectional = row["kind"] in ("section", "point") and row["section"] > 0
+        sectional = row["kind"] in ("section", "point", "aside") and row["section"] > 0
         if sectional and s > best_sec.get(pos, (-1.0, 0))[0]:
             best_sec[pos] = (s, row["section"])
         if row["kind"] == "front" or (row["kind"] == "section" and row["section"] == 0):

@@ -227,7 +227,10 @@ class Tutor:
 
             with self._lock:
                 if self._lexical is None:
-                    self._lexical = Lexical([f"{c.front} {c.plain_back}" for c in self.cards])
+                    from .index import lexical_text, subjects_of
+
+                    subjects = subjects_of(self.cards)
+                    self._lexical = Lexical([lexical_text(c, subjects) for c in self.cards])
         return self._lexical
 
     def rank(
