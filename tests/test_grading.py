@@ -172,3 +172,80 @@ def test_held_out_split_agreement(grader, cards):
 )
 def test_keyword_bags_and_typoed_restates_are_incorrect(grader, cards, front, typed):
     assert g(grader, cards, front, typed).verdict == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        (
+            "What is gradient descent in neural netowrks?",
+            "gradient descent weights loss optimization",
+        ),
+        (
+            "What is a recurrent neural network (RNN)?",
+            "recurrent neural network sequential data loops",
+        ),
+        ("What is backpropagation?", "backpropagation gradient loss function weights network"),
+    ],
+)
+def test_keyword_bags_are_incorrect(grader, cards, front, typed):
+    grade = g(grader, cards, front, typed)
+    assert grade.verdict == "incorrect"
+    assert any("keywords" in n for n in grade.notes)
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        ("What is ReLU?", "max(0,x)"),
+        ("What is ReLU?", "rectified linear unit, activation f(x)=max(0,x)"),
+        ("Explain backpropagation in detail", "forward pass, loss, backward pass, update"),
+        ("What is dropout in neural networks?", "randomly dropping neurons in training"),
+    ],
+)
+def test_short_answers_are_not_keyword_bags(grader, cards, front, typed):
+    assert not any("keywords" in n for n in g(grader, cards, front, typed).notes)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "it keeps the whole model linear",
+        "the output stays linear",
+        "it takes away the non-linearity",
+        "there is no non-linearity in it",
+    ],
+)
+def test_linear_opposes_non_linearity(typed):
+    ref = "An activation function introduces non-linearity to a neural network"
+    assert contradictions(ref, typed) == ("non-linearity",)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "relu, the rectified linear unit, adds non-linearity",
+        "without one the whole network would just be linear",
+        "a neuron takes a linear combination and the activation makes it non-linear",
+    ],
+)
+def test_linear_names_and_counterfactuals_are_not_opposites(typed):
+    ref = "An activation function introduces non-linearity to a neural network"
+    assert contradictions(ref, typed) == ()
+
+
+@pytest.mark.parametrize(
+    "ref, typed, concept",
+    [
+        ("minimizing the loss function", "it ends up increasing the loss", "the loss"),
+        ("preventing overfitting", "it makes the model overfit more", "overfitting"),
+        ("no cycles or loops", "the information goes around in loops", "cycles"),
+        (
+            "gradients becoming very small",
+            "the gradients grow larger and larger",
+            "size of gradients",
+        ),
+    ],
+)
+def test_other_opposites(ref, typed, concept):
+    assert concept in contradictions(ref, typed)

@@ -39,6 +39,7 @@ __all__ = [
     "key_points",
     "grade",
     "grade_text",
+    "is_keyword_bag",
     "find_card",
 ]
 
@@ -441,6 +442,47 @@ def restates(typed: str, question: str) -> bool:
     return repeated and len(own) <= 1 and not any(w in _STOP for w in words)
 
 
+# words that make a list of terms into a statement: articles, prepositions, pronouns,
+# auxiliaries, conjunctions, negation; a keyword bag has none of them
+_FUNCTION_WORDS = (
+    "a an the is are was were be been being am of in on at to for from by with and or but "
+    "as it its it's this that these those which who when where if then so because than not "
+    "no can could would should will may might must do does did has have had get gets got "
+    "they them their you your we our i he she his her there into onto over under through "
+    "until while during before after about without only just very each every all some"
+)
+_FUNCTION = frozenset(_FUNCTION_WORDS.split())
+
+
+def is_keyword_bag(typed: str, vocabulary: str) -> bool:
+    """Whether the answer is only terms taken from the card, with nothing said about them.
+
+    A bag has at least three words, no punctuation that structures a list or a formula
+    (", : ( = ->"), no function word ("is", "to", "when", ...) and no word that is not
+    already in `vocabulary` (the card's question and answer), so it asserts nothing.
+
+    >>> is_keyword_bag("dropout neural network regularization overfitting",
+    ...                "Dropout is a regularization technique ... preventing overfitting")
+    False
+    >>> is_keyword_bag("dropout neural network regularization", "Dropout: neural network regularization")
+    True
+    """
+    if re.search(r"[^\w\s'-]", typed):
+        return False  # commas, colons, formulas: an enumeration or a definition
+    words = _TOKEN.findall(typed.lower())
+    if len(words) < 3 or any(w in _FUNCTION for w in words):
+        return False
+    known = {_stem(w) for w in _TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
+    known |= {_SYNONYMS.get(w, w) for w in known}
+    known |= {w[:6] for w in known}  # a word's family: propagation ~ propagated
+
+    def from_card(w: str) -> bool:
+        w = _stem(w)
+        return w in known or _SYNONYMS.get(w) in known or w[:6] in known
+
+    return all(from_card(w) for w in words)
+
+
 # ---------------------------------------------------------------- scoring
 
 _CLAUSE = re.compile(r"[.;!?\n]+|,\s+|\s+-+>?\s+|\s+(?:and|but|so|because|which|then)\s+")
@@ -583,6 +625,8 @@ class Grader:
             return done(0.0, notes=("no answer given",))
         if restates(typed, question):
             return done(0.02, notes=("only repeats the question's words",))
+        if is_keyword_bag(typed, f"{question} {shown}"):
+            return done(0.05, notes=("lists keywords from the card without saying anything",))
 
         parts = [c for c in clauses(typed) if c != typed.strip()]
         if len(parts) >= 2:
