@@ -249,3 +249,19 @@ def test_linear_names_and_counterfactuals_are_not_opposites(typed):
 )
 def test_other_opposites(ref, typed, concept):
     assert concept in contradictions(ref, typed)
+
+
+def test_formula_points_carry_a_paraphrase_in_words():
+    points = key_points("ReLU is an activation function defined as f(x) = max(0, x).")
+    assert any("positive, otherwise zero" in p for kp in points for p in kp.paraphrases)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "an activation that returns x for positive x and 0 otherwise",
+        "rectified linear unit, it gives the value back when above zero, else 0",
+    ],
+)
+def test_formula_said_in_words_is_correct(grader, cards, typed):
+    assert g(grader, cards, "What is ReLU?", typed).verdict == "correct"

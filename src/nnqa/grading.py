@@ -87,6 +87,7 @@ class KeyPoint:
     section: str  # '' for the main definition
     weight: float  # the key points of one reference sum to 1
     genus: bool = False  # "X is a type of Y": names the kind only, counts little
+    paraphrases: tuple[str, ...] = ()  # the same point in other words (a formula said aloud)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ def _phrases(sentence: str) -> list[str]:
     sentence = re.sub(
         r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
     )
+    # a comma inside brackets is part of a formula or a list, not a clause joint: max(0, x)
+    sentence = re.sub(r"\([^()]*\)", lambda m: m.group().replace(", ", ","), sentence)
     for piece in _PHRASE.split(sentence):
         piece = piece.strip(" ,")
         if piece.endswith(")") and piece.count(")") > piece.count("("):
@@ -215,6 +218,27 @@ def _main_points(lines) -> list[str]:
     return sentences
 
 
+# a formula and how a learner says it in words; a point with one gets the words as a
+# paraphrase (its coverage is the best over its texts)
+_FORMULA_WORDS = (
+    (re.compile(r"max\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
+     "outputs the input if it is positive, otherwise zero"),
+    (re.compile(r"min\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
+     "outputs the input if it is negative, otherwise zero"),
+    (re.compile(r"1\s*/\s*\(\s*1\s*\+\s*e\s*\^?\s*\(?-\s*\w+\)?\s*\)", re.I),
+     "squashes the input into a value between 0 and 1"),
+)  # fmt: skip
+
+
+def paraphrases(text: str) -> tuple[str, ...]:
+    """The formulas of a key point said in words, one paraphrase per formula found.
+
+    >>> paraphrases("defined as f(x) = max(0,x)")
+    ('outputs the input if it is positive, otherwise zero',)
+    """
+    return tuple(words for pattern, words in _FORMULA_WORDS if pattern.search(text))
+
+
 def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
     """Split a card (by its sections) or a reference text (by sentences) into key points.
 
@@ -246,7 +270,7 @@ def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
             shares[h] = 1 / len(groups)
     return tuple(
         KeyPoint(p, h, shares[h] / len(pts), genus=(h == "" and i == 0 and len(pts) > 1
-                                                     and _names_kind(p)))
+                                                     and _names_kind(p)), paraphrases=paraphrases(p))
         for h, pts in groups
         for i, p in enumerate(pts)
     )  # fmt: skip
@@ -581,7 +605,9 @@ class Grader:
 
     def warm(self, cards: list[Card]) -> None:
         """Embed every card's key points now, in one batch, so grading later is fast."""
-        self._point_vectors([p.text for c in cards for p in self.points_for(c)])
+        self._point_vectors(
+            [t for c in cards for p in self.points_for(c) for t in (p.text, *p.paraphrases)]
+        )
 
     def grade_card(self, card: Card, typed: str) -> Grade:
         """Grade a typed answer against a card: its front is the question, its back the answer."""
@@ -600,13 +626,14 @@ class Grader:
 
     @staticmethod
     def _word_share(points, typed: str, question: str) -> np.ndarray:
-        """(k,) share of each key point's own words (not the question's) the answer has."""
+        """(t,) share of each key point text's own words (texts and paraphrases, in order) (not the question's) the answer has."""
         asked = key_words(question)
         said = key_words(typed) - asked
         out = []
         for p in points:
-            words = key_words(p.text) - asked
-            out.append(len(words & said) / len(words) if words else 0.0)
+            for text in (p.text, *p.paraphrases):
+                words = key_words(text) - asked
+                out.append(len(words & said) / len(words) if words else 0.0)
         return np.array(out)
 
     def _grade(self, ref, typed, question, shown, core, card_id, where) -> Grade:
@@ -637,10 +664,14 @@ class Grader:
             answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
         else:
             answer = self._answer_vectors([typed.strip()])  # (1, dim)
-        cos = self._point_vectors(texts) @ answer.T  # (k, u)
+        alts = [t for p in points for t in (p.text, *p.paraphrases)]  # (t,) texts
+        owner = np.array([i for i, p in enumerate(points) for _ in range(1 + len(p.paraphrases))])
+        cos = self._point_vectors(alts) @ answer.T  # (t, u)
         if cal.lex_boost:
             cos = cos + cal.lex_boost * self._word_share(points, typed, question)[:, None]
-        coverage = cal.coverage(cos.max(axis=1))  # (k,)
+        best = np.full(len(points), -1.0)
+        np.maximum.at(best, owner, cos.max(axis=1))  # (k,) best over each point's texts
+        coverage = cal.coverage(best)  # (k,)
         score = combine(points, coverage, cal)
         covered = [t for t, c in zip(texts, coverage, strict=True) if c >= cal.covered_at]
         notes = []
