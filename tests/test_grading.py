@@ -265,3 +265,23 @@ def test_formula_points_carry_a_paraphrase_in_words():
 )
 def test_formula_said_in_words_is_correct(grader, cards, typed):
     assert g(grader, cards, "What is ReLU?", typed).verdict == "correct"
+
+
+def test_covered_lists_only_what_the_answer_addresses(grader, cards):
+    grade = g(
+        grader,
+        cards,
+        "Vanishing Gradient",
+        "the gradients fade to almost nothing in the first layers of a deep network",
+    )
+    assert not any(
+        p.startswith(("Batch Normalization", "Swish", "Weight Initialization"))
+        for p in grade.covered
+    )
+    named = g(
+        grader,
+        cards,
+        "Vanishing Gradient",
+        "gradients get tiny in deep nets; batch normalization helps",
+    )
+    assert any(p.startswith("Batch Normalization") for p in named.covered)

@@ -636,6 +636,18 @@ class Grader:
                 out.append(len(words & said) / len(words) if words else 0.0)
         return np.array(out)
 
+    def _addresses(self, point: KeyPoint, typed: str, cos: float) -> bool:
+        """Whether the answer is about a point, for the covered list only (not the score).
+
+        A detail point introduced by a label ("Batch Normalization: ...") is listed only
+        when the answer names the label or matches the point closely: an answer about
+        small gradients resembles every bullet of a card about them.
+        """
+        label, sep, _ = point.text.partition(": ")
+        if not point.section or not sep or len(label.split()) > 3:
+            return True
+        return bool(key_words(label) & key_words(typed)) or cos >= self.calibration.cos_full + 0.1
+
     def _grade(self, ref, typed, question, shown, core, card_id, where) -> Grade:
         cal = self.calibration
         typed = (typed or "")[: self.max_chars]
@@ -673,7 +685,11 @@ class Grader:
         np.maximum.at(best, owner, cos.max(axis=1))  # (k,) best over each point's texts
         coverage = cal.coverage(best)  # (k,)
         score = combine(points, coverage, cal)
-        covered = [t for t, c in zip(texts, coverage, strict=True) if c >= cal.covered_at]
+        covered = [
+            p.text
+            for p, c, raw in zip(points, coverage, best, strict=True)
+            if c >= cal.covered_at and self._addresses(p, typed, raw)
+        ]
         notes = []
         if opposite := contradictions(core, typed):
             notes.append("says the opposite of the reference about " + ", ".join(opposite))
