@@ -172,3 +172,116 @@ def test_held_out_split_agreement(grader, cards):
 )
 def test_keyword_bags_and_typoed_restates_are_incorrect(grader, cards, front, typed):
     assert g(grader, cards, front, typed).verdict == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        (
+            "What is gradient descent in neural netowrks?",
+            "gradient descent weights loss optimization",
+        ),
+        (
+            "What is a recurrent neural network (RNN)?",
+            "recurrent neural network sequential data loops",
+        ),
+        ("What is backpropagation?", "backpropagation gradient loss function weights network"),
+    ],
+)
+def test_keyword_bags_are_incorrect(grader, cards, front, typed):
+    grade = g(grader, cards, front, typed)
+    assert grade.verdict == "incorrect"
+    assert any("keywords" in n for n in grade.notes)
+
+
+@pytest.mark.parametrize(
+    "front, typed",
+    [
+        ("What is ReLU?", "max(0,x)"),
+        ("What is ReLU?", "rectified linear unit, activation f(x)=max(0,x)"),
+        ("Explain backpropagation in detail", "forward pass, loss, backward pass, update"),
+        ("What is dropout in neural networks?", "randomly dropping neurons in training"),
+    ],
+)
+def test_short_answers_are_not_keyword_bags(grader, cards, front, typed):
+    assert not any("keywords" in n for n in g(grader, cards, front, typed).notes)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "it keeps the whole model linear",
+        "the output stays linear",
+        "it takes away the non-linearity",
+        "there is no non-linearity in it",
+    ],
+)
+def test_linear_opposes_non_linearity(typed):
+    ref = "An activation function introduces non-linearity to a neural network"
+    assert contradictions(ref, typed) == ("non-linearity",)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "relu, the rectified linear unit, adds non-linearity",
+        "without one the whole network would just be linear",
+        "a neuron takes a linear combination and the activation makes it non-linear",
+    ],
+)
+def test_linear_names_and_counterfactuals_are_not_opposites(typed):
+    ref = "An activation function introduces non-linearity to a neural network"
+    assert contradictions(ref, typed) == ()
+
+
+@pytest.mark.parametrize(
+    "ref, typed, concept",
+    [
+        ("minimizing the loss function", "it ends up increasing the loss", "the loss"),
+        ("preventing overfitting", "it makes the model overfit more", "overfitting"),
+        ("no cycles or loops", "the information goes around in loops", "cycles"),
+        (
+            "gradients becoming very small",
+            "the gradients grow larger and larger",
+            "size of gradients",
+        ),
+    ],
+)
+def test_other_opposites(ref, typed, concept):
+    assert concept in contradictions(ref, typed)
+
+
+def test_formula_points_carry_a_paraphrase_in_words():
+    points = key_points("ReLU is an activation function defined as f(x) = max(0, x).")
+    assert any("positive, otherwise zero" in p for kp in points for p in kp.paraphrases)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "an activation that returns x for positive x and 0 otherwise",
+        "rectified linear unit, it gives the value back when above zero, else 0",
+    ],
+)
+def test_formula_said_in_words_is_correct(grader, cards, typed):
+    assert g(grader, cards, "What is ReLU?", typed).verdict == "correct"
+
+
+def test_covered_lists_only_what_the_answer_addresses(grader, cards):
+    grade = g(
+        grader,
+        cards,
+        "Vanishing Gradient",
+        "the gradients fade to almost nothing in the first layers of a deep network",
+    )
+    assert not any(
+        p.startswith(("Batch Normalization", "Swish", "Weight Initialization"))
+        for p in grade.covered
+    )
+    named = g(
+        grader,
+        cards,
+        "Vanishing Gradient",
+        "gradients get tiny in deep nets; batch normalization helps",
+    )
+    assert any(p.startswith("Batch Normalization") for p in named.covered)

@@ -39,6 +39,7 @@ __all__ = [
     "key_points",
     "grade",
     "grade_text",
+    "is_keyword_bag",
     "find_card",
 ]
 
@@ -86,6 +87,7 @@ class KeyPoint:
     section: str  # '' for the main definition
     weight: float  # the key points of one reference sum to 1
     genus: bool = False  # "X is a type of Y": names the kind only, counts little
+    paraphrases: tuple[str, ...] = ()  # the same point in other words (a formula said aloud)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ def _phrases(sentence: str) -> list[str]:
     sentence = re.sub(
         r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
     )
+    # a comma inside brackets is part of a formula or a list, not a clause joint: max(0, x)
+    sentence = re.sub(r"\([^()]*\)", lambda m: m.group().replace(", ", ","), sentence)
     for piece in _PHRASE.split(sentence):
         piece = piece.strip(" ,")
         if piece.endswith(")") and piece.count(")") > piece.count("("):
@@ -214,6 +218,27 @@ def _main_points(lines) -> list[str]:
     return sentences
 
 
+# a formula and how a learner says it in words; a point with one gets the words as a
+# paraphrase (its coverage is the best over its texts)
+_FORMULA_WORDS = (
+    (re.compile(r"max\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
+     "outputs the input if it is positive, otherwise zero"),
+    (re.compile(r"min\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
+     "outputs the input if it is negative, otherwise zero"),
+    (re.compile(r"1\s*/\s*\(\s*1\s*\+\s*e\s*\^?\s*\(?-\s*\w+\)?\s*\)", re.I),
+     "squashes the input into a value between 0 and 1"),
+)  # fmt: skip
+
+
+def paraphrases(text: str) -> tuple[str, ...]:
+    """The formulas of a key point said in words, one paraphrase per formula found.
+
+    >>> paraphrases("defined as f(x) = max(0,x)")
+    ('outputs the input if it is positive, otherwise zero',)
+    """
+    return tuple(words for pattern, words in _FORMULA_WORDS if pattern.search(text))
+
+
 def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
     """Split a card (by its sections) or a reference text (by sentences) into key points.
 
@@ -245,7 +270,7 @@ def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
             shares[h] = 1 / len(groups)
     return tuple(
         KeyPoint(p, h, shares[h] / len(pts), genus=(h == "" and i == 0 and len(pts) > 1
-                                                     and _names_kind(p)))
+                                                     and _names_kind(p)), paraphrases=paraphrases(p))
         for h, pts in groups
         for i, p in enumerate(pts)
     )  # fmt: skip
@@ -441,6 +466,47 @@ def restates(typed: str, question: str) -> bool:
     return repeated and len(own) <= 1 and not any(w in _STOP for w in words)
 
 
+# words that make a list of terms into a statement: articles, prepositions, pronouns,
+# auxiliaries, conjunctions, negation; a keyword bag has none of them
+_FUNCTION_WORDS = (
+    "a an the is are was were be been being am of in on at to for from by with and or but "
+    "as it its it's this that these those which who when where if then so because than not "
+    "no can could would should will may might must do does did has have had get gets got "
+    "they them their you your we our i he she his her there into onto over under through "
+    "until while during before after about without only just very each every all some"
+)
+_FUNCTION = frozenset(_FUNCTION_WORDS.split())
+
+
+def is_keyword_bag(typed: str, vocabulary: str) -> bool:
+    """Whether the answer is only terms taken from the card, with nothing said about them.
+
+    A bag has at least three words, no punctuation that structures a list or a formula
+    (", : ( = ->"), no function word ("is", "to", "when", ...) and no word that is not
+    already in `vocabulary` (the card's question and answer), so it asserts nothing.
+
+    >>> is_keyword_bag("dropout neural network regularization overfitting",
+    ...                "Dropout is a regularization technique ... preventing overfitting")
+    False
+    >>> is_keyword_bag("dropout neural network regularization", "Dropout: neural network regularization")
+    True
+    """
+    if re.search(r"[^\w\s'-]", typed):
+        return False  # commas, colons, formulas: an enumeration or a definition
+    words = _TOKEN.findall(typed.lower())
+    if len(words) < 3 or any(w in _FUNCTION for w in words):
+        return False
+    known = {_stem(w) for w in _TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
+    known |= {_SYNONYMS.get(w, w) for w in known}
+    known |= {w[:6] for w in known}  # a word's family: propagation ~ propagated
+
+    def from_card(w: str) -> bool:
+        w = _stem(w)
+        return w in known or _SYNONYMS.get(w) in known or w[:6] in known
+
+    return all(from_card(w) for w in words)
+
+
 # ---------------------------------------------------------------- scoring
 
 _CLAUSE = re.compile(r"[.;!?\n]+|,\s+|\s+-+>?\s+|\s+(?:and|but|so|because|which|then)\s+")
@@ -539,7 +605,9 @@ class Grader:
 
     def warm(self, cards: list[Card]) -> None:
         """Embed every card's key points now, in one batch, so grading later is fast."""
-        self._point_vectors([p.text for c in cards for p in self.points_for(c)])
+        self._point_vectors(
+            [t for c in cards for p in self.points_for(c) for t in (p.text, *p.paraphrases)]
+        )
 
     def grade_card(self, card: Card, typed: str) -> Grade:
         """Grade a typed answer against a card: its front is the question, its back the answer."""
@@ -558,14 +626,27 @@ class Grader:
 
     @staticmethod
     def _word_share(points, typed: str, question: str) -> np.ndarray:
-        """(k,) share of each key point's own words (not the question's) the answer has."""
+        """(t,) share of each key point text's own words (texts and paraphrases, in order) (not the question's) the answer has."""
         asked = key_words(question)
         said = key_words(typed) - asked
         out = []
         for p in points:
-            words = key_words(p.text) - asked
-            out.append(len(words & said) / len(words) if words else 0.0)
+            for text in (p.text, *p.paraphrases):
+                words = key_words(text) - asked
+                out.append(len(words & said) / len(words) if words else 0.0)
         return np.array(out)
+
+    def _addresses(self, point: KeyPoint, typed: str, cos: float) -> bool:
+        """Whether the answer is about a point, for the covered list only (not the score).
+
+        A detail point introduced by a label ("Batch Normalization: ...") is listed only
+        when the answer names the label or matches the point closely: an answer about
+        small gradients resembles every bullet of a card about them.
+        """
+        label, sep, _ = point.text.partition(": ")
+        if not point.section or not sep or len(label.split()) > 3:
+            return True
+        return bool(key_words(label) & key_words(typed)) or cos >= self.calibration.cos_full + 0.1
 
     def _grade(self, ref, typed, question, shown, core, card_id, where) -> Grade:
         cal = self.calibration
@@ -583,6 +664,8 @@ class Grader:
             return done(0.0, notes=("no answer given",))
         if restates(typed, question):
             return done(0.02, notes=("only repeats the question's words",))
+        if is_keyword_bag(typed, f"{question} {shown}"):
+            return done(0.05, notes=("lists keywords from the card without saying anything",))
 
         parts = [c for c in clauses(typed) if c != typed.strip()]
         if len(parts) >= 2:
@@ -593,12 +676,20 @@ class Grader:
             answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
         else:
             answer = self._answer_vectors([typed.strip()])  # (1, dim)
-        cos = self._point_vectors(texts) @ answer.T  # (k, u)
+        alts = [t for p in points for t in (p.text, *p.paraphrases)]  # (t,) texts
+        owner = np.array([i for i, p in enumerate(points) for _ in range(1 + len(p.paraphrases))])
+        cos = self._point_vectors(alts) @ answer.T  # (t, u)
         if cal.lex_boost:
             cos = cos + cal.lex_boost * self._word_share(points, typed, question)[:, None]
-        coverage = cal.coverage(cos.max(axis=1))  # (k,)
+        best = np.full(len(points), -1.0)
+        np.maximum.at(best, owner, cos.max(axis=1))  # (k,) best over each point's texts
+        coverage = cal.coverage(best)  # (k,)
         score = combine(points, coverage, cal)
-        covered = [t for t, c in zip(texts, coverage, strict=True) if c >= cal.covered_at]
+        covered = [
+            p.text
+            for p, c, raw in zip(points, coverage, best, strict=True)
+            if c >= cal.covered_at and self._addresses(p, typed, raw)
+        ]
         notes = []
         if opposite := contradictions(core, typed):
             notes.append("says the opposite of the reference about " + ", ".join(opposite))

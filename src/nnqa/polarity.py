@@ -29,6 +29,7 @@ class Concept:
     down: frozenset[str] = frozenset()  # words that deny or shrink it
     bare: int = 0  # polarity of a mention with no marker (cycles: having them is +1)
     after: int = 0  # how many words after the mention are read too
+    sign: int = 1  # -1: the mention names the concept's opposite ("linear" for non-linearity)
 
 
 _CAUSE = frozenset(
@@ -126,6 +127,7 @@ _REDUCE = frozenset(
         "combat",
         "combats",
         "counter",
+        "away",
     ]
 )
 _BIG = frozenset(
@@ -176,13 +178,29 @@ _SMALL = frozenset(
     ]
 )
 
+_KEEP = frozenset(
+    ["keep", "keeps", "keeping", "stay", "stays", "remain", "remains", "turn", "turns", "become",
+     "becomes", "only"]
+)  # fmt: skip
+
 # "forward" as a direction, not a name ("feed forward network", "forward pass")
 _FORWARD = r"(?<!feed )(?<!feed-)\bforwards?\b(?!\s*(?:pass|network|nn|net|propagation|layer))"
 
 CONCEPTS: tuple[Concept, ...] = (
     Concept("vanishing gradients", r"\bvanish\w*", _CAUSE, _REDUCE),
     Concept("exploding gradients", r"\bexplod\w*", _CAUSE, _REDUCE),
-    Concept("non-linearity", r"\bnon[- ]?linear\w*", _CAUSE, _REDUCE),
+    Concept("non-linearity", r"\bnon[- ]?linear\w*", _CAUSE | _KEEP, _REDUCE, bare=1),
+    # "makes it linear", "stays linear": a stance on non-linearity, the other way round;
+    # names that merely contain the word (rectified linear unit, linear combination) are not
+    Concept(
+        "non-linearity",
+        r"(?<!non)(?<!non-)(?<!non )\blinear(?:ly|ity)?\b(?!\s*(?:unit|combination|"
+        r"regression|model|layer|transformation|map|algebra|time|scal|rate))",
+        _CAUSE | _KEEP | frozenset(["is", "are", "be", "becomes", "become", "purely", "just"]),
+        _REDUCE,
+        sign=-1,
+        after=0,
+    ),
     Concept("overfitting", r"\bover[- ]?fit\w*", _CAUSE, _REDUCE, after=2),
     Concept(
         "the loss",
@@ -248,6 +266,7 @@ _NEGATION = frozenset(
         "none",
     ]
 )
+_COUNTERFACTUAL = frozenset(["would", "otherwise"])
 _CLAUSE = re.compile(r"[.;:!?,()\n]|\b(?:but|whereas|while|which|so|because|and then)\b")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -272,6 +291,8 @@ def polarities(text: str) -> dict[str, set[int]]:
             for m in re.finditer(concept.pattern, clause):
                 before = _words(clause[: m.start()])[-4:]
                 after = _words(clause[m.end() :])[: concept.after]
+                if _COUNTERFACTUAL & set(_words(clause[: m.start()])):
+                    continue  # "without it the network would be linear" asserts nothing
                 near = before + after
                 markers = set(near)
                 if concept.down & markers:
@@ -283,7 +304,7 @@ def polarities(text: str) -> dict[str, set[int]]:
                 if sign and (_NEGATION - used) & set(before):
                     sign = -sign
                 if sign:
-                    found.setdefault(concept.name, set()).add(sign)
+                    found.setdefault(concept.name, set()).add(sign * concept.sign)
     return found
 
 
