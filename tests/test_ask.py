@@ -138,3 +138,11 @@ def test_a_point_about_another_cards_subject_does_not_steal_its_questions(tutor)
 )
 def test_more_ways_to_ask_for_a_section(tutor, question, section):
     assert tutor.ask(question).hits[0].section.heading == section
+
+
+def test_held_out_questions_written_blind_stay_answered(tutor):
+    """A regression guard on the blind set (never tuned on): floors below what it measures."""
+    r = retrieval_report(tutor, ROOT / "tests" / "data" / "heldout" / "questions.jsonl")
+    assert r.answerable == 60 and r.unanswerable == 20
+    assert r.top1 >= 0.93 and r.top3 == 1.0, r
+    assert r.abstention >= 0.90 and r.false_abstention <= 0.05, r

@@ -231,11 +231,35 @@ def _intent_eval(tutor, args):
     return intent_report(recognizer_for(tutor), args.intents)
 
 
+HELDOUT = "tests/data/heldout"
+
+
+def _heldout_retrieval(tutor, args):
+    from .evaluate import retrieval_report
+
+    return retrieval_report(tutor, f"{HELDOUT}/questions.jsonl")
+
+
+def _heldout_grading(tutor, args):
+    from .grading_eval import grading_report
+
+    return grading_report(f"{HELDOUT}/grading.jsonl", grader=tutor.grader, cards=tutor.cards)
+
+
+def _heldout_conversations(tutor, args):
+    from .conversation_eval import conversation_report
+
+    return conversation_report(tutor, f"{HELDOUT}/conversations.jsonl")
+
+
 # Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
 _EXTRA_EVALS: dict = {
     "grading": _grading_eval,
     "conversations": _conversation_eval,
     "intents": _intent_eval,
+    "retrieval, held-out": _heldout_retrieval,
+    "grading, held-out": _heldout_grading,
+    "conversations, held-out": _heldout_conversations,
 }
 
 
