@@ -285,3 +285,28 @@ def test_covered_lists_only_what_the_answer_addresses(grader, cards):
         "gradients get tiny in deep nets; batch normalization helps",
     )
     assert any(p.startswith("Batch Normalization") for p in named.covered)
+
+
+@pytest.mark.parametrize(
+    "typed, verdict",
+    [
+        ("you run the forward pass and then compute the loss", "partial"),
+        ("do a backward pass, then a weight update", "partial"),
+        (
+            "first the forward pass, then compute the loss, then the backward pass to get "
+            "gradients, and finally a weight update",
+            "correct",
+        ),
+        ("tweaks the weights to cut the error, using the chain rule of calculus", "correct"),
+    ],
+)
+def test_an_answer_listing_steps_must_give_most_of_them(grader, cards, typed, verdict):
+    grade = g(grader, cards, "Explain backpropagation in detail", typed)
+    assert grade.verdict == verdict, grade.score
+
+
+def test_recurrent_in_the_question_does_not_hide_cycle_from_the_answer():
+    from nnqa.grading import key_words
+
+    assert "cycle" not in key_words("What is a recurrent neural network (RNN)?")
+    assert "cycle" in key_words("a net with loops")
