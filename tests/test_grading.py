@@ -310,3 +310,13 @@ def test_recurrent_in_the_question_does_not_hide_cycle_from_the_answer():
 
     assert "cycle" not in key_words("What is a recurrent neural network (RNN)?")
     assert "cycle" in key_words("a net with loops")
+
+
+def test_an_arrow_chain_counts_when_its_words_fall_out_of_the_clauses(grader, cards):
+    grade = g(
+        grader,
+        cards,
+        "What is a feedforward neural network?",
+        "data flows just one direction: input -> hidden -> output, never looping back",
+    )
+    assert grade.verdict == "correct", grade.score

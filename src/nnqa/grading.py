@@ -685,14 +685,15 @@ class Grader:
             return done(0.05, notes=("lists keywords from the card without saying anything",))
 
         parts = [c for c in clauses(typed) if c != typed.strip()]
-        if len(parts) >= 2:
+        dropped = len(typed.split()) > sum(len(c.split()) for c in parts)
+        if len(parts) >= 2 and not dropped:
             # encode only the clauses (short sequences batch fast); the whole answer is
             # their normalised mean, which tracks its own encoding closely
             vecs = self._answer_vectors(parts)  # (u, dim)
             whole = vecs.mean(axis=0, keepdims=True)
             answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
-        else:
-            answer = self._answer_vectors([typed.strip()])  # (1, dim)
+        else:  # one clause, or clauses that leave words out ("input -> hidden -> output")
+            answer = self._answer_vectors([typed.strip(), *parts])  # (1 + u, dim)
         alts = [t for p in points for t in (p.text, *p.paraphrases)]  # (t,) texts
         owner = np.array([i for i, p in enumerate(points) for _ in range(1 + len(p.paraphrases))])
         cos = self._point_vectors(alts) @ answer.T  # (t, u)
