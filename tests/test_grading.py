@@ -285,3 +285,38 @@ def test_covered_lists_only_what_the_answer_addresses(grader, cards):
         "gradients get tiny in deep nets; batch normalization helps",
     )
     assert any(p.startswith("Batch Normalization") for p in named.covered)
+
+
+@pytest.mark.parametrize(
+    "typed, verdict",
+    [
+        ("you run the forward pass and then compute the loss", "partial"),
+        ("do a backward pass, then a weight update", "partial"),
+        (
+            "first the forward pass, then compute the loss, then the backward pass to get "
+            "gradients, and finally a weight update",
+            "correct",
+        ),
+        ("tweaks the weights to cut the error, using the chain rule of calculus", "correct"),
+    ],
+)
+def test_an_answer_listing_steps_must_give_most_of_them(grader, cards, typed, verdict):
+    grade = g(grader, cards, "Explain backpropagation in detail", typed)
+    assert grade.verdict == verdict, grade.score
+
+
+def test_recurrent_in_the_question_does_not_hide_cycle_from_the_answer():
+    from nnqa.grading import key_words
+
+    assert "cycle" not in key_words("What is a recurrent neural network (RNN)?")
+    assert "cycle" in key_words("a net with loops")
+
+
+def test_an_arrow_chain_counts_when_its_words_fall_out_of_the_clauses(grader, cards):
+    grade = g(
+        grader,
+        cards,
+        "What is a feedforward neural network?",
+        "data flows just one direction: input -> hidden -> output, never looping back",
+    )
+    assert grade.verdict == "correct", grade.score

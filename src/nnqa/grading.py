@@ -40,6 +40,7 @@ __all__ = [
     "grade",
     "grade_text",
     "is_keyword_bag",
+    "steps_named",
     "find_card",
 ]
 
@@ -62,6 +63,7 @@ class Calibration:
     lex_boost: float = 0.3  # added to a point's cosine per share of its words the answer has
     best_share: float = 0.8  # of a section, for its best covered point; the rest is the mean
     genus_share: float = 0.1  # of its section, for the point that only names the kind
+    steps_needed: float = 0.7  # an answer naming 2+ steps names this share of them, or partial
 
     def verdict(self, score: float) -> str:
         if score >= self.correct_at:
@@ -402,7 +404,7 @@ def content_words(text: str) -> set[str]:
 # words a learner types for the card's words; each maps to one canonical stem
 _SYNONYMS = {
     "unit": "neuron", "node": "neuron", "info": "information", "data": "information",
-    "signal": "information", "way": "direction", "loop": "cycle", "recurrent": "cycle",
+    "signal": "information", "way": "direction", "loop": "cycle",
     "cyclic": "cycle", "ignore": "drop", "ignored": "drop", "dropp": "drop", "dropped": "drop",
     "off": "drop", "error": "loss", "cost": "loss", "wrong": "loss", "minimise": "minimiz",
     "minimize": "minimiz", "minimizing": "minimiz", "minimising": "minimiz", "reduce": "minimiz",
@@ -549,6 +551,21 @@ def combine(
     return float(np.clip(score, 0.0, 1.0))
 
 
+_STEPS = re.compile(r"\b(?:steps?|stages?|phases?)\b", re.IGNORECASE)
+
+
+def steps_named(points: tuple[KeyPoint, ...], typed: str) -> tuple[int, int]:
+    """(steps the answer names by their label, steps of the card) for a "Steps" section.
+
+    An answer that names two or more steps is an enumeration, and it must give most of
+    them to be correct; one that names none (a definition) is left to the score.
+    """
+    labels = [p.text.partition(": ")[0] for p in points if _STEPS.search(p.section)]
+    said = key_words(typed)
+    named = sum(1 for lab in labels if key_words(lab) and key_words(lab) <= said)
+    return named, len(labels)
+
+
 def _key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -668,14 +685,15 @@ class Grader:
             return done(0.05, notes=("lists keywords from the card without saying anything",))
 
         parts = [c for c in clauses(typed) if c != typed.strip()]
-        if len(parts) >= 2:
+        dropped = len(typed.split()) > sum(len(c.split()) for c in parts)
+        if len(parts) >= 2 and not dropped:
             # encode only the clauses (short sequences batch fast); the whole answer is
             # their normalised mean, which tracks its own encoding closely
             vecs = self._answer_vectors(parts)  # (u, dim)
             whole = vecs.mean(axis=0, keepdims=True)
             answer = np.vstack([whole / np.linalg.norm(whole), vecs])  # (u + 1, dim)
-        else:
-            answer = self._answer_vectors([typed.strip()])  # (1, dim)
+        else:  # one clause, or clauses that leave words out ("input -> hidden -> output")
+            answer = self._answer_vectors([typed.strip(), *parts])  # (1 + u, dim)
         alts = [t for p in points for t in (p.text, *p.paraphrases)]  # (t,) texts
         owner = np.array([i for i, p in enumerate(points) for _ in range(1 + len(p.paraphrases))])
         cos = self._point_vectors(alts) @ answer.T  # (t, u)
@@ -691,6 +709,10 @@ class Grader:
             if c >= cal.covered_at and self._addresses(p, typed, raw)
         ]
         notes = []
+        named, steps = steps_named(points, typed)
+        if named >= 2 and named < cal.steps_needed * steps:
+            notes.append(f"names {named} of the {steps} steps")
+            score = min(score, cal.correct_at - 0.01)
         if opposite := contradictions(core, typed):
             notes.append("says the opposite of the reference about " + ", ".join(opposite))
             score = min(score * 0.4, cal.partial_at - 0.01)
