@@ -14,13 +14,13 @@ Guards come before the score: empty input and "I don't know" score 0; an answer 
 only repeats the question's words scores near 0; an answer that says the opposite of
 the reference's core (see `polarity`) is incorrect whatever its similarity.
 
+Splitting references into key points lives in `keypoints`, the guards in `guards`.
 Leaves out: scheduling (see `quiz`), storing (see `store`), the calibration run (see
 `grading_eval`). Thresholds below were calibrated on tests/data/grading.jsonl.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import threading
@@ -29,6 +29,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .cards import Card
+from .guards import (  # noqa: F401  (re-exported: the grader's public word tools)
+    content_words,
+    is_keyword_bag,
+    is_non_answer,
+    key_words,
+    restates,
+)
+from .keypoints import CORE_WEIGHT, KeyPoint, key_points, paraphrases  # noqa: F401
 from .polarity import contradictions
 
 __all__ = [
@@ -45,7 +53,6 @@ __all__ = [
 ]
 
 MAX_CLAUSES = 8  # clauses of the typed answer that are compared (plus the whole answer)
-CORE_WEIGHT = 0.7  # share of the main definition in a card with further sections
 
 
 @dataclass(frozen=True)
@@ -79,17 +86,6 @@ class Calibration:
 
 
 CALIBRATION = Calibration()
-
-
-@dataclass(frozen=True)
-class KeyPoint:
-    """One thing a reference says: its words quoted, its section, its weight in the score."""
-
-    text: str  # quoted from the card (bullet marks removed)
-    section: str  # '' for the main definition
-    weight: float  # the key points of one reference sum to 1
-    genus: bool = False  # "X is a type of Y": names the kind only, counts little
-    paraphrases: tuple[str, ...] = ()  # the same point in other words (a formula said aloud)
 
 
 @dataclass(frozen=True)
@@ -133,380 +129,6 @@ class Grade:
             "card_id": self.card_id,
             "where": self.where,
         }
-
-
-# ---------------------------------------------------------------- splitting into key points
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
-_BULLET = re.compile(r"^\s*[-*•]\s+")
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip().split()) >= 2]
-
-
-_PHRASE = re.compile(
-    r",\s+|\s+[–—-]\s+|\s+\((?=like|e\.g|such|i\.e)|\s+(?=(?:that|where|which|using|by|enabling|preventing|"
-    r"introducing|making|without|to extract|to update|to minimize|consisting|defined as)\b)"
-)
-_GENUS = re.compile(
-    r"\b(?:type|kind|subset|form|class) of\b|\b(?:is|are) (?:a|an|the)\b|"
-    r"\b(?:algorithm|technique|function|process)$",
-    re.IGNORECASE,
-)
-
-
-def _names_kind(phrase: str) -> bool:
-    """Whether a definition's first phrase only says what kind of thing it is."""
-    return bool(_GENUS.search(phrase)) or len(phrase.split()) <= 4
-
-
-def _phrases(sentence: str) -> list[str]:
-    """A definition sentence cut at its clause joints; tiny pieces stay with the one before."""
-    out: list[str] = []
-    sentence = re.sub(
-        r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
-    )
-    # a comma inside brackets is part of a formula or a list, not a clause joint: max(0, x)
-    sentence = re.sub(r"\([^()]*\)", lambda m: m.group().replace(", ", ","), sentence)
-    for piece in _PHRASE.split(sentence):
-        piece = piece.strip(" ,")
-        if piece.endswith(")") and piece.count(")") > piece.count("("):
-            piece = piece[:-1]  # the close of a "(like ...)" aside cut at its open
-        if not piece:
-            continue
-        if out and len(piece.split()) < 4:
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
-
-
-def _is_label(text: str) -> bool:
-    """A short bullet that names what the next bullets explain ("Batch Normalization")."""
-    return len(text.rstrip(":").split()) <= 3 and not text.endswith(".")
-
-
-def _section_points(lines: list[str]) -> list[str]:
-    """Bullets of a detail section as key points; a label joins the bullet after it."""
-    texts = [_BULLET.sub("", ln).strip() for ln in lines if ln.strip()]
-    points: list[str] = []
-    labels: set[str] = set()
-    label = ""
-    for i, t in enumerate(texts):
-        nxt = texts[i + 1] if i + 1 < len(texts) else ""
-        if _is_label(t) and nxt and not _is_label(nxt):
-            label = t.rstrip(":")
-            labels.add(label)
-            continue
-        if _is_label(t) and not nxt and t.rstrip(":") in labels:
-            continue  # a trailing repeat of a label, left over from the export
-        points.append(f"{label}: {t}" if label and not t.startswith(label) else t)
-        label = ""
-    return points
-
-
-def _main_points(lines) -> list[str]:
-    """The main definition's key points: its sentences, a lone sentence cut into phrases."""
-    sentences: list[str] = []
-    for ln in lines:
-        for sent in _sentences(_BULLET.sub("", ln).strip()):
-            if sent.startswith("(") and sentences:
-                sentences[-1] = f"{sentences[-1]} {sent}"  # an aside belongs to its sentence
-            else:
-                sentences.append(sent)
-    if len(sentences) <= 2:
-        return [p for sent in sentences for p in _phrases(sent)]
-    return sentences
-
-
-# a formula and how a learner says it in words; a point with one gets the words as a
-# paraphrase (its coverage is the best over its texts)
-_FORMULA_WORDS = (
-    (re.compile(r"max\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
-     "outputs the input if it is positive, otherwise zero"),
-    (re.compile(r"min\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
-     "outputs the input if it is negative, otherwise zero"),
-    (re.compile(r"1\s*/\s*\(\s*1\s*\+\s*e\s*\^?\s*\(?-\s*\w+\)?\s*\)", re.I),
-     "squashes the input into a value between 0 and 1"),
-)  # fmt: skip
-
-
-def paraphrases(text: str) -> tuple[str, ...]:
-    """The formulas of a key point said in words, one paraphrase per formula found.
-
-    >>> paraphrases("defined as f(x) = max(0,x)")
-    ('outputs the input if it is positive, otherwise zero',)
-    """
-    return tuple(words for pattern, words in _FORMULA_WORDS if pattern.search(text))
-
-
-def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
-    """Split a card (by its sections) or a reference text (by sentences) into key points.
-
-    >>> [p.text for p in key_points("ReLU is max(0, x). It avoids vanishing gradients.")]
-    ['ReLU is max(0, x).', 'It avoids vanishing gradients.']
-    """
-    if isinstance(reference, Card):
-        groups = []
-        for s in reference.sections:
-            if s.heading:
-                groups.append((s.heading, _section_points(list(s.lines[1:]))))
-            else:
-                groups.append(("", _main_points(s.lines)))
-    else:
-        body = [_BULLET.sub("", ln).strip() for ln in reference.splitlines() if ln.strip()]
-        groups = [("", _main_points(body))]
-    groups = [(h, pts) for h, pts in groups if pts]
-    if not groups:
-        return (KeyPoint(str(reference).strip(), "", 1.0),)
-    main = [g for g in groups if g[0] == ""]
-    details = [g for g in groups if g[0] != ""]
-    shares = {}
-    if main and details:
-        shares[""] = CORE_WEIGHT
-        for h, _ in details:
-            shares[h] = (1 - CORE_WEIGHT) / len(details)
-    else:
-        for h, _ in groups:
-            shares[h] = 1 / len(groups)
-    return tuple(
-        KeyPoint(p, h, shares[h] / len(pts), genus=(h == "" and i == 0 and len(pts) > 1
-                                                     and _names_kind(p)), paraphrases=paraphrases(p))
-        for h, pts in groups
-        for i, p in enumerate(pts)
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------- guards
-
-_NON_ANSWER = re.compile(
-    r"^\s*(?:i\s*)?(?:idk|dunno|don'?t know|do not know|dont know|no idea|not sure|no clue|"
-    r"pass|skip|\?+|n/?a|nothing|none|no|\.+|-+|i forgot|forgot|can'?t remember|"
-    r"have no idea|no idea tbh|idk tbh|tbh idk)\s*[.!?]*\s*(?:tbh|sorry|lol)?\s*[.!?]*\s*$",
-    re.IGNORECASE,
-)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "as",
-        "it",
-        "its",
-        "it's",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "how",
-        "why",
-        "when",
-        "where",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "you",
-        "we",
-        "they",
-        "he",
-        "she",
-        "them",
-        "me",
-        "my",
-        "your",
-        "our",
-        "their",
-        "explain",
-        "describe",
-        "define",
-        "tell",
-        "about",
-        "in",
-        "detail",
-        "definition",
-        "mean",
-        "means",
-        "meaning",
-        "called",
-        "like",
-        "there",
-        "here",
-        "than",
-        "then",
-        "so",
-        "such",
-        "also",
-        "very",
-        "just",
-        "really",
-        "some",
-        "any",
-        "kind",
-        "type",
-        "sort",
-        "thing",
-        "things",
-        "one",
-        "used",
-        "use",
-        "uses",
-        "using",
-    ]
-)
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _stem(w: str) -> str:
-    for suffix in ("ing", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[: -len(suffix)]
-    return w
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased, lightly stemmed words that carry meaning (no stop words)."""
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP}
-
-
-# words a learner types for the card's words; each maps to one canonical stem
-_SYNONYMS = {
-    "unit": "neuron", "node": "neuron", "info": "information", "data": "information",
-    "signal": "information", "way": "direction", "loop": "cycle",
-    "cyclic": "cycle", "ignore": "drop", "ignored": "drop", "dropp": "drop", "dropped": "drop",
-    "off": "drop", "error": "loss", "cost": "loss", "wrong": "loss", "minimise": "minimiz",
-    "minimize": "minimiz", "minimizing": "minimiz", "minimising": "minimiz", "reduce": "minimiz",
-    "smaller": "minimiz", "lower": "minimiz", "picture": "image", "img": "image",
-    "sequential": "sequence", "sequenc": "sequence", "nonlinear": "non-linear",
-    "nonlinearity": "non-linear", "linearity": "non-linear", "nn": "network", "net": "network",
-    "nets": "network", "ml": "machine", "tiny": "small", "zero": "small", "shrink": "small",
-    "huge": "large", "big": "large", "grow": "large", "backward": "back", "backwards": "back",
-    "backprop": "back", "propagat": "back", "propagated": "back", "weight": "weight",
-    "optimiser": "optimiz", "optimizer": "optimiz", "optimisation": "optimiz",
-    "optimization": "optimiz", "algo": "algorithm", "label": "actual", "real": "actual",
-    "true": "actual", "target": "actual", "simplest": "simple", "basic": "simple",
-    "single": "one", "threshold": "step", "feature": "feature", "diverge": "divergence",
-    "unstable": "instability", "oscillate": "oscillating", "predict": "prediction",
-}  # fmt: skip
-
-
-def key_words(text: str) -> set[str]:
-    """Content words mapped through `_SYNONYMS`, for matching a learner's words to a card's."""
-    return {_SYNONYMS.get(w, w) for w in content_words(text)} | {
-        _SYNONYMS[w] for w in _TOKEN.findall(text.lower()) if w in _SYNONYMS
-    }
-
-
-def _acronyms(text: str) -> set[str]:
-    """Words made of the initials of a phrase in the text: "long short-term memory" -> lstm."""
-    words = _TOKEN.findall(text.lower())
-    out = set()
-    for n in range(2, 5):
-        for i in range(len(words) - n + 1):
-            out.add("".join(w[0] for w in words[i : i + n]))
-    return out
-
-
-def is_non_answer(typed: str) -> bool:
-    """Empty input, "idk", "I don't know", "?" and the like."""
-    return not typed.strip() or bool(_NON_ANSWER.match(typed))
-
-
-def _asked(word: str, asked: set[str]) -> bool:
-    """Whether a word is one of the question's, allowing a typo ("netowrks")."""
-    if word in asked:
-        return True
-    return len(word) >= 5 and bool(difflib.get_close_matches(word, asked, n=1, cutoff=0.8))
-
-
-def restates(typed: str, question: str) -> bool:
-    """Whether the answer adds no word of its own to the question's words.
-
-    A bag of keywords counts too: no sentence words, a question word said twice and at
-    most one word of its own ("relu relu activation").
-    """
-    if not question:
-        return False
-    asked = content_words(question) | _acronyms(question)
-    words = [_stem(w) for w in _TOKEN.findall(typed.lower())]
-    own = {w for w in words if w not in _STOP and not _asked(w, asked)}
-    if not own:
-        return True
-    repeated = any(words.count(w) > 1 for w in set(words) if w in asked)
-    return repeated and len(own) <= 1 and not any(w in _STOP for w in words)
-
-
-# words that make a list of terms into a statement: articles, prepositions, pronouns,
-# auxiliaries, conjunctions, negation; a keyword bag has none of them
-_FUNCTION_WORDS = (
-    "a an the is are was were be been being am of in on at to for from by with and or but "
-    "as it its it's this that these those which who when where if then so because than not "
-    "no can could would should will may might must do does did has have had get gets got "
-    "they them their you your we our i he she his her there into onto over under through "
-    "until while during before after about without only just very each every all some"
-)
-_FUNCTION = frozenset(_FUNCTION_WORDS.split())
-
-
-def is_keyword_bag(typed: str, vocabulary: str) -> bool:
-    """Whether the answer is only terms taken from the card, with nothing said about them.
-
-    A bag has at least three words, no punctuation that structures a list or a formula
-    (", : ( = ->"), no function word ("is", "to", "when", ...) and no word that is not
-    already in `vocabulary` (the card's question and answer), so it asserts nothing.
-
-    >>> is_keyword_bag("dropout neural network regularization overfitting",
-    ...                "Dropout is a regularization technique ... preventing overfitting")
-    False
-    >>> is_keyword_bag("dropout neural network regularization", "Dropout: neural network regularization")
-    True
-    """
-    if re.search(r"[^\w\s'-]", typed):
-        return False  # commas, colons, formulas: an enumeration or a definition
-    words = _TOKEN.findall(typed.lower())
-    if len(words) < 3 or any(w in _FUNCTION for w in words):
-        return False
-    known = {_stem(w) for w in _TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
-    known |= {_SYNONYMS.get(w, w) for w in known}
-    known |= {w[:6] for w in known}  # a word's family: propagation ~ propagated
-
-    def from_card(w: str) -> bool:
-        w = _stem(w)
-        return w in known or _SYNONYMS.get(w) in known or w[:6] in known
-
-    return all(from_card(w) for w in words)
 
 
 # ---------------------------------------------------------------- scoring
