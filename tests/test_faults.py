@@ -89,3 +89,45 @@ def test_a_deck_edited_while_serving_is_answered_from_at_once(tmp_path, embedder
     deck.unlink()
     a = t.ask("what is adam")
     assert a.hits[0].card.deck == "More" and all(c.deck == "More" for c in t.cards)
+
+
+def test_reloads_while_threads_ask_never_mix_two_versions(tmp_path, embedder, monkeypatch):
+    """Every answer comes whole from one version of the decks, never half from each."""
+    import threading
+
+    import nnqa.tutor
+
+    monkeypatch.setattr(nnqa.tutor, "RECHECK_SECONDS", 0.0)
+    k = tmp_path / "knowledge"
+    k.mkdir()
+    v1 = "# D\n## What is a GRU?\nA gated recurrent unit.\n## What is Adam?\nAn optimiser.\n"
+    v2 = "# D\n## What is Adam?\nAdaptive moments.\n## What is a GRU?\nGates, no cell.\n"
+    (k / "d.md").write_text(v1)
+    t = Tutor(knowledge=k, index=tmp_path / "index", embedder=embedder)
+    t.ask("what is a GRU")
+    (k / "other.md").write_text("# O\n## What is a GRU?\nGates, no cell.\n")  # warm v2's text
+    t.ask("what is a GRU")
+    (k / "other.md").unlink()
+    answers, errors, stop = [], [], threading.Event()
+
+    def asker():
+        while not stop.is_set():
+            try:
+                a = t.ask("what is a GRU")
+                h = a.hits[0]
+                answers.append((h.card.front, h.quote, h.card.back))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=asker) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for i in range(6):
+        (k / "d.md").write_text(v2 if i % 2 == 0 else v1)
+        time.sleep(0.3)
+    stop.set()
+    for th in threads:
+        th.join(30)
+    assert not errors, errors
+    assert answers and {b for _, _, b in answers} <= {"A gated recurrent unit.", "Gates, no cell."}
+    assert all(f == "What is a GRU?" and q == b for f, q, b in answers)

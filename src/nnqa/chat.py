@@ -16,6 +16,7 @@ Ask tab calls `Chat.send`; `nnqa chat` calls `run_terminal_chat`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
@@ -175,7 +176,8 @@ class Chat:
         text = clean(message, self.tutor.settings.max_question_chars)
         if hasattr(self.tutor, "refresh"):
             self.tutor.refresh()  # an edited deck is answered from at once
-        with self._lock:
+        reading = getattr(self.tutor, "reading", contextlib.nullcontext)
+        with self._lock, reading():  # one state of the decks for the whole message
             intent = self.intents.recognise(text, in_quiz=self.pending is not None)
             reply = self._dispatch(text, intent, defer_demos)
             if text:

@@ -8,6 +8,7 @@ Leaves out: parsing (`cards`), vectors on disk (`index`), scoring (`retrieval`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -66,6 +67,7 @@ class Tutor:
         self.progress = progress
         self.index_status = None
         self._lock = threading.Lock()
+        self._swap = _ReadSwap()
         self._read_decks()
 
     def _read_decks(self) -> None:
@@ -108,8 +110,19 @@ class Tutor:
         if self._deck_signature() == self._signature:
             return False
         log.warning("nnqa: the decks in %s changed; reloading", self.settings.knowledge)
-        self.reload(index=False)
+        with self._swap.swapping() as ok:
+            if not ok:  # answers in flight for too long, or called from inside one: later
+                self._checked = 0.0
+                return False
+            self.reload(index=False)
         return True
+
+    def reading(self):
+        """A context in which the cards, vocabulary and index are not swapped by a reload.
+
+        `ask()` holds it; so does the chat for a message (rank and quote in one state).
+        """
+        return self._swap.reading()
 
     def reload(self, index: bool = True):
         """Read the knowledge folder again (after a deck was added or removed).
@@ -298,29 +311,30 @@ class Tutor:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
         self.refresh()
-        text = clean(question, self.settings.max_question_chars)
-        chatter = is_small_talk(text)
-        if chatter and history:
-            from .followup import is_chatter
+        with self.reading():  # the decks are not swapped while this question is answered
+            text = clean(question, self.settings.max_question_chars)
+            chatter = is_small_talk(text)
+            if chatter and history:
+                from .followup import is_chatter
 
-            chatter = is_chatter(text)  # "how does it work?" is about the topic
-        if not text or chatter:
-            return Answer(question, (), True, GUIDE, self.examples())
+                chatter = is_chatter(text)  # "how does it work?" is about the topic
+            if not text or chatter:
+                return Answer(question, (), True, GUIDE, self.examples())
 
-        if deck is not None and deck not in self.decks:
-            raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
-        card_pos = (
-            self._by_id
-            if deck is None
-            else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
-        )
-        if history:
-            from .followup import follow, topic_of
+            if deck is not None and deck not in self.decks:
+                raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
+            card_pos = (
+                self._by_id
+                if deck is None
+                else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
+            )
+            if history:
+                from .followup import follow, topic_of
 
-            _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
-        else:
-            ranked = self.rank(text, k, card_pos, deck=deck)
-        return self.quote(question, ranked, k)
+                _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
+            else:
+                ranked = self.rank(text, k, card_pos, deck=deck)
+            return self.quote(question, ranked, k)
 
     def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:
         """Turn ranked cards into an `Answer`: quote the best and add related ones, or abstain.
@@ -349,6 +363,50 @@ class Tutor:
             )
             return Answer(question, tuple(hits), True, msg)
         return Answer(question, tuple(hits), False, demos=_demos_for(hits[0].card.front))
+
+
+class _ReadSwap:
+    """Many readers at once; a swap waits until none is reading (and no new one starts).
+
+    Readers never wait for each other; a swap gives up after `timeout` seconds, or at once
+    when its own thread is reading, so a reload can never deadlock or stall an answer.
+    """
+
+    def __init__(self, timeout: float = 5.0):
+        self._cond = threading.Condition()
+        self._readers: dict[int, int] = {}  # thread id -> nesting depth
+        self._swapping = False
+        self.timeout = timeout
+
+    @contextlib.contextmanager
+    def reading(self):
+        me = threading.get_ident()
+        with self._cond:
+            while self._swapping and me not in self._readers:
+                self._cond.wait()
+            self._readers[me] = self._readers.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers[me] -= 1
+                if not self._readers[me]:
+                    del self._readers[me]
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def swapping(self):
+        with self._cond:
+            if threading.get_ident() in self._readers:
+                yield False
+                return
+            self._swapping = True
+            try:
+                ok = self._cond.wait_for(lambda: not self._readers, timeout=self.timeout)
+                yield ok
+            finally:
+                self._swapping = False
+                self._cond.notify_all()
 
 
 def _model_words(embedder: Embedder) -> list[str]:
