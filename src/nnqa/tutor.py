@@ -77,7 +77,11 @@ class Tutor:
         vocab = Vocabulary(
             [c.front for c in cards] + [c.back for c in cards], _model_words(self.embedder)
         )
+        by_deck: dict[str, dict[str, int]] = {}  # deck -> {card id: position}, decks in order
+        for i, c in enumerate(cards):
+            by_deck.setdefault(c.deck, {})[c.id] = i
         self.cards, self._by_id, self.vocab = cards, {c.id: i for i, c in enumerate(cards)}, vocab
+        self._by_deck = by_deck
         self._lexical = None
         self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
         self.__dict__.pop("_chat_intents", None)  # the chat's recognizer knows the old fronts
@@ -172,7 +176,7 @@ class Tutor:
         """The sorted index row ids (int64) of one deck's cards, computed once per deck."""
         index = self.index
         if deck not in self._deck_rows:
-            ids = {c.id for c in self.cards if c.deck == deck}
+            ids = self._by_deck.get(deck, {})
             rows = [i for i, r in enumerate(index.rows) if r["card"] in ids]
             self._deck_rows[deck] = np.asarray(rows, dtype=np.int64)
         return self._deck_rows[deck]
@@ -200,7 +204,7 @@ class Tutor:
     # -- cards -----------------------------------------------------------------------
     @property
     def decks(self) -> list[str]:
-        return list(dict.fromkeys(c.deck for c in self.cards))
+        return list(self._by_deck)
 
     def card(self, key: str) -> Card:
         """Find a card by id, or by its front: exact, case-insensitive, or close enough.
@@ -321,13 +325,9 @@ class Tutor:
             if not text or chatter:
                 return Answer(question, (), True, GUIDE, self.examples())
 
-            if deck is not None and deck not in self.decks:
+            if deck is not None and deck not in self._by_deck:
                 raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
-            card_pos = (
-                self._by_id
-                if deck is None
-                else {c.id: i for i, c in enumerate(self.cards) if c.deck == deck}
-            )
+            card_pos = self._by_id if deck is None else self._by_deck[deck]
             if history:
                 from .followup import follow, topic_of
 
