@@ -4,7 +4,7 @@ import pytest
 
 from nnqa.grading import find_card, key_points
 from nnqa.grading_eval import grading_report
-from nnqa.polarity import contradictions
+from nnqa.grading.polarity import contradictions
 
 
 def g(grader, cards, front, typed):

@@ -136,7 +136,7 @@ def grading_report(
     grading agreement (all, n=82): ...
     """
     if grader is None or cards is None:
-        from .grading import _default_grader
+        from .grading.grader import _default_grader
 
         grader, cards = _default_grader()
     items = [it for it in load_labelled(path) if split in ("all", it.split)]

@@ -154,7 +154,7 @@ class Quiz:
             raise ValueError("a learner id cannot be empty")
         self.learner = learner
         if tutor is None:
-            from .grading import _default_grader
+            from .grading.grader import _default_grader
 
             self.grader, self.cards = _default_grader()
         else:
