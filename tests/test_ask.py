@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.evaluate import retrieval_report
+from nnqa.eval.retrieval import retrieval_report
 
 ROOT = Path(__file__).resolve().parents[1]
 

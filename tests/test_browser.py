@@ -88,7 +88,7 @@ def test_chat_follows_the_conversation_and_quizzes(page, app_server):
     chat.locator("img").first.wait_for(timeout=60_000)
     chat.get_by_text(re.compile(r"Ran on cpu in [\d.]+ s")).wait_for(timeout=60_000)
     _shot(page, "chat-conversation")
-    from nnqa.store import Store
+    from nnqa.study.store import Store
 
     vg = app_server.tutor.card("Vanishing Gradient").id
     reviews = Store(app_server.dir / "data" / "progress.sqlite3").reviews()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.chat import Chat, recognizer_for, run_terminal_chat
-from nnqa.conversation_eval import conversation_report
-from nnqa.followup import own_words, points_back, resolve, subject_of
-from nnqa.intents import intent_report
-from nnqa.quiz import Quiz
-from nnqa.store import Store
+from nnqa.answering.followup import own_words, points_back, resolve, subject_of
+from nnqa.conversation.chat import Chat, recognizer_for, run_terminal_chat
+from nnqa.conversation.intents import intent_report
+from nnqa.eval.conversations import conversation_report
+from nnqa.study.quiz import Quiz
+from nnqa.study.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

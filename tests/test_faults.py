@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from nnqa import Tutor
-from nnqa.index import _read
+from nnqa.search.index import _read
 
 ROOT = Path(__file__).resolve().parents[1]
 
 REBUILD_FOREVER = """
 import sys
-from nnqa.cards import load_decks
-from nnqa.index import load_or_build
+from nnqa.decks.cards import load_decks
+from nnqa.search.index import load_or_build
 
 def no_encoding(texts):
     raise SystemExit("every vector should be reused")

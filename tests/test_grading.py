@@ -2,8 +2,8 @@
 
 import pytest
 
+from nnqa.eval.grading import grading_report
 from nnqa.grading import find_card, key_points
-from nnqa.grading_eval import grading_report
 from nnqa.grading.polarity import contradictions
 
 

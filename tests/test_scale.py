@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nnqa import Tutor, index
-from nnqa.query import LARGE_VOCABULARY, Vocabulary
+from nnqa.search.query import LARGE_VOCABULARY, Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_the_app_serves_no_file_outside_what_it_means_to(app_server):
-    from nnqa.store import Store
+    from nnqa.study.store import Store
 
     progress = Store(app_server.dir / "data" / "progress.sqlite3").path  # make sure it exists
     secrets = {
@@ -98,7 +98,7 @@ def test_every_endpoint_input_has_a_cap(client, app_server):
 def test_learner_names_are_capped():
     import gradio as gr
 
-    from nnqa.web import MAX_LEARNER_CHARS, Web
+    from nnqa.faces.web import MAX_LEARNER_CHARS, Web
 
     with pytest.raises(gr.Error, match=f"limited to {MAX_LEARNER_CHARS}"):
         Web(tutor=None)._quiz("a" * (MAX_LEARNER_CHARS + 1))

@@ -6,13 +6,13 @@
 >>> print(ask("what causes vanishing gradients"))      # doctest: +SKIP
 """
 
-from .add import Added, add_deck
-from .answer import Answer, Hit
-from .cards import Card, DeckError, Section
-from .chat import Chat, Reply
+from .answering.answer import Answer, Hit
+from .conversation.chat import Chat, Reply
+from .decks.add import Added, add_deck
+from .decks.cards import Card, DeckError, Section
 from .grading import Grade, grade, grade_text
-from .quiz import Quiz
 from .settings import Settings
+from .study.quiz import Quiz
 from .tutor import Tutor, ask, default_tutor
 
 __version__ = "0.1.0"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import GUIDE, Answer, Hit
-from .cards import Card, deck_files, find_card, load_decks
-from .embeddings import Embedder
-from .query import Vocabulary, aspect_of, clean, is_small_talk
-from .retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, rank_cards
+from .answering.answer import GUIDE, Answer, Hit
+from .decks.cards import Card, deck_files, find_card, load_decks
+from .search.embeddings import Embedder
+from .search.query import Vocabulary, aspect_of, clean, is_small_talk
+from .search.retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, rank_cards
 from .settings import Settings
 
 __all__ = ["Tutor", "default_tutor", "ask"]
@@ -182,7 +182,7 @@ class Tutor:
         return self._deck_rows[deck]
 
     def _load_index(self, force: bool = False):
-        from .index import load_or_build
+        from .search.index import load_or_build
 
         return load_or_build(
             self.cards,
@@ -240,11 +240,11 @@ class Tutor:
     def lexical(self):
         """The BM25 index over the cards, built on first use."""
         if self._lexical is None:
-            from .lexical import Lexical
+            from .search.lexical import Lexical
 
             with self._lock:
                 if self._lexical is None:
-                    from .index import lexical_text, subjects_of
+                    from .search.index import lexical_text, subjects_of
 
                     subjects = subjects_of(self.cards)
                     self._lexical = Lexical([lexical_text(c, subjects) for c in self.cards])
@@ -319,7 +319,7 @@ class Tutor:
             text = clean(question, self.settings.max_question_chars)
             chatter = is_small_talk(text)
             if chatter and history:
-                from .followup import is_chatter
+                from .answering.followup import is_chatter
 
                 chatter = is_chatter(text)  # "how does it work?" is about the topic
             if not text or chatter:
@@ -329,7 +329,7 @@ class Tutor:
                 raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
             card_pos = self._by_id if deck is None else self._by_deck[deck]
             if history:
-                from .followup import follow, topic_of
+                from .answering.followup import follow, topic_of
 
                 _, ranked = follow(self, text, topic_of(self, history, card_pos), card_pos)
             else:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..cards import Card
+from ..decks.cards import Card
 from .guards import (  # noqa: F401  (re-exported: the grader's public word tools)
     content_words,
     is_keyword_bag,
@@ -204,7 +204,7 @@ class Grader:
         self, embedder=None, max_chars: int = 5000, calibration: Calibration = CALIBRATION
     ):
         if embedder is None:
-            from ..embeddings import Embedder
+            from ..search.embeddings import Embedder
 
             embedder = Embedder()
         self.embedder = embedder
@@ -344,7 +344,7 @@ class Grader:
 # ---------------------------------------------------------------- finding a card by its front
 
 
-from ..cards import find_card  # noqa: E402,F401  (re-exported; lives with the cards)
+from ..decks.cards import find_card  # noqa: E402,F401  (re-exported; lives with the cards)
 
 # ---------------------------------------------------------------- module-level API
 
@@ -362,7 +362,7 @@ def _default_grader() -> tuple[Grader, list[Card]]:
                 tutor = default_tutor()
                 grader, cards = tutor.grader, list(tutor.cards)
             except ImportError:
-                from ..cards import load_decks
+                from ..decks.cards import load_decks
                 from ..settings import Settings
 
                 s = Settings.from_env()

@@ -18,7 +18,7 @@ from functools import partial
 
 import gradio as gr
 
-from .tutor import Tutor, default_tutor
+from ..tutor import Tutor, default_tutor
 from .web import ASK_CONCURRENCY, DEMO_CONCURRENCY, Web, demos_registry
 
 __all__ = ["build_app", "launch_options"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .query import is_small_talk
+from ..search.query import is_small_talk
 
 __all__ = ["Intent", "IntentRecognizer", "EXAMPLES", "COMMANDS", "intent_report"]
 
@@ -152,7 +152,7 @@ class IntentRecognizer:
     """
 
     def __init__(self, embedder, fronts=(), min_similarity=MIN_SIMILARITY, margin=MARGIN):
-        from .followup import own_words, subject_of
+        from ..answering.followup import own_words, subject_of
 
         self.embedder = embedder
         self.min_similarity = min_similarity
@@ -230,7 +230,7 @@ class IntentRecognizer:
 
 def intent_report(recognizer: IntentRecognizer, path) -> IntentReport:
     """Accuracy of `recognise` on labelled phrasings (`{"message", "intent", "in_quiz"?}`)."""
-    from .evaluate import load_jsonl
+    from ..eval.retrieval import load_jsonl
 
     items = load_jsonl(path)
     ok, misses, per = 0, [], {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cards import Card, Section
+from ..decks.cards import Card, Section
 
 __all__ = ["Hit", "Answer", "GUIDE"]
 

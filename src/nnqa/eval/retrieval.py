@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .query import clean
+from ..search.query import clean
 
 __all__ = ["RetrievalReport", "retrieval_report", "load_jsonl"]
 

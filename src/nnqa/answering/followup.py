@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .cards import Card
-from .query import ASPECTS, aspect_of, is_small_talk
+from ..decks.cards import Card
+from ..search.query import ASPECTS, aspect_of, is_small_talk
 
 __all__ = ["Topic", "Resolution", "resolve", "subject_of", "own_words", "follow", "topic_of"]
 
@@ -267,7 +267,7 @@ def follow(tutor, text: str, topic: Topic | None, card_pos=None):
     the same subject does ("what are the steps?" after "what is backpropagation?"), that
     card answers. One `tutor.rank` call: one encode.
     """
-    from .retrieval import ABSTAIN_BELOW, CardScore
+    from ..search.retrieval import ABSTAIN_BELOW, CardScore
 
     res = resolve(text, topic)
     ranked = tutor.rank(res.query, card_pos=card_pos)
@@ -312,7 +312,7 @@ def follow(tutor, text: str, topic: Topic | None, card_pos=None):
 
 def topic_after(tutor, ranked, res: Resolution, topic: Topic | None) -> Topic | None:
     """The topic once a message is answered: the quoted card, or the old topic on abstaining."""
-    from .retrieval import ABSTAIN_BELOW
+    from ..search.retrieval import ABSTAIN_BELOW
 
     if ranked and ranked[0].score >= ABSTAIN_BELOW:
         card = tutor.cards[ranked[0].card]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cards import PARSER_VERSION, Card
+from ..decks.cards import PARSER_VERSION, Card
 
 __all__ = [
     "Row",

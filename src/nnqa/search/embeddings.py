@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import BUNDLED_MODEL
+from ..settings import BUNDLED_MODEL
 
 __all__ = ["Embedder", "resolve_model", "bundled_model_path"]
 

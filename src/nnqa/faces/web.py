@@ -25,10 +25,10 @@ from typing import Any
 
 import gradio as gr
 
-from .answer import Answer
-from .cards import Card
-from .chat import Chat, Reply
-from .tutor import Tutor
+from ..answering.answer import Answer
+from ..conversation.chat import Chat, Reply
+from ..decks.cards import Card
+from ..tutor import Tutor
 
 __all__ = ["Web", "demos_registry", "escape_md", "quote_md", "answer_md", "answer_options", "grade_md",
            "stats_md", "demo_md", "deck_md", "ASK_CONCURRENCY", "DEMO_CONCURRENCY"]  # fmt: skip
@@ -217,7 +217,7 @@ def deck_md(cards: list[Card], query: str = "", demos_for=None) -> str:
 def demos_registry():
     """The demo registry, or None in a build without demos (it imports no torch)."""
     try:
-        from . import demos
+        from .. import demos
     except ImportError:
         return None
     return demos
@@ -229,7 +229,7 @@ def _run_demo(name: str, params: dict):
 
 def _run_demo_limited(name: str, params: dict):
     """In the shared demo worker process, killed after $NNQA_DEMO_TIMEOUT seconds (60)."""
-    from .demos.limits import run_demo_limited
+    from ..demos.limits import run_demo_limited
 
     return run_demo_limited(name, None, **params)
 
@@ -258,7 +258,7 @@ def _store_errors(handler):
 
     @functools.wraps(handler)
     def wrapped(*args, **kwargs):
-        from .store import StoreBusy, StoreDamaged
+        from ..study.store import StoreBusy, StoreDamaged
 
         try:
             return handler(*args, **kwargs)
@@ -356,7 +356,7 @@ class Web:
         name = name or f"guest-{(session or 'local')[:12]}"
         quiz = None
         with contextlib.suppress(ValueError):
-            from .quiz import Quiz
+            from ..study.quiz import Quiz
 
             quiz = Quiz(name, tutor=self.tutor, store=self.store)  # one store for all visitors
         return Chat(self.tutor, learner=name, quiz=quiz, run_demo=lambda n: self._run(n, {}))
@@ -440,7 +440,7 @@ class Web:
     @property
     def store(self):
         if self._store is None:
-            from .store import Store
+            from ..study.store import Store
 
             with self._lock:
                 if self._store is None:
@@ -448,7 +448,7 @@ class Web:
         return self._store
 
     def _quiz(self, learner: Any):
-        from .quiz import Quiz
+        from ..study.quiz import Quiz
 
         name = learner.strip() if isinstance(learner, str) else ""
         if not name:
@@ -475,7 +475,7 @@ class Web:
     @_store_errors
     def quiz_check(self, learner: str, typed: str, state: dict) -> tuple[str, dict, str]:
         """Grade the typed answer to the shown card: (the verdict, the quiz state, progress)."""
-        from .quiz import _when
+        from ..study.quiz import _when
 
         if not state or "card" not in state:
             raise gr.Error("Press “Next card” to get a card first.")
@@ -487,7 +487,7 @@ class Web:
     @_store_errors
     def quiz_override(self, learner: str, state: dict, correct: bool) -> tuple[str, str]:
         """“I was right” / “I was wrong”: re-rate the last review; (the verdict, progress)."""
-        from .quiz import _when
+        from ..study.quiz import _when
 
         if not state or "review" not in state:
             raise gr.Error("Answer a card first.")

@@ -23,12 +23,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answer import GUIDE, Answer, Hit
-from .cards import Card
-from .followup import Topic, follow, topic_after
-from .grading import Grade
+from ..answering.answer import GUIDE, Answer, Hit
+from ..answering.followup import Topic, follow, topic_after
+from ..decks.cards import Card
+from ..grading import Grade
+from ..search.query import clean
 from .intents import Intent, IntentRecognizer
-from .query import clean
 
 __all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for", "md"]
 
@@ -135,7 +135,7 @@ class Chat:
         self, tutor=None, learner: str = "default", quiz=None, intents=None, run_demo=None
     ):
         if tutor is None:
-            from .tutor import default_tutor
+            from ..tutor import default_tutor
 
             tutor = default_tutor()
         self.tutor = tutor
@@ -155,7 +155,7 @@ class Chat:
     def quiz(self):
         """The learner's FSRS review session (opened on first use)."""
         if self._quiz is None:
-            from .quiz import Quiz
+            from ..study.quiz import Quiz
 
             self._quiz = Quiz(self.learner, tutor=self.tutor)
         return self._quiz
@@ -247,7 +247,7 @@ class Chat:
     # -- quizzing ---------------------------------------------------------------------
     def _card_named(self, words: str) -> Card | None:
         """The card a few words name ("dropout", "LSTMs"), or None when no card is close."""
-        from .retrieval import ABSTAIN_BELOW
+        from ..search.retrieval import ABSTAIN_BELOW
 
         ranked = self.tutor.rank(words) if words.strip() else []
         if ranked and ranked[0].score >= ABSTAIN_BELOW:
@@ -313,7 +313,7 @@ class Chat:
     # -- demos ------------------------------------------------------------------------
     def _demo(self, about: str = "", defer: bool = False) -> Reply:
         try:
-            from . import demos
+            from .. import demos
         except ImportError:
             return Reply("notice", "The demos are not installed in this build.", intent="demo")
         known = {d["name"]: d["cards"] for d in demos.list_demos()}
@@ -385,7 +385,7 @@ def _num(v) -> str:
 
 def _demos_for(card: Card) -> tuple[str, ...]:
     try:
-        from .demos import demos_for_card
+        from ..demos import demos_for_card
     except ImportError:  # demos not installed in this build
         return ()
     return tuple(demos_for_card(card.front))

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .cards import Card
-from .grading import Grade, Grader, find_card
+from ..decks.cards import Card
+from ..grading import Grade, Grader, find_card
 from .store import LoggedReview, Store
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
@@ -154,7 +154,7 @@ class Quiz:
             raise ValueError("a learner id cannot be empty")
         self.learner = learner
         if tutor is None:
-            from .grading.grader import _default_grader
+            from ..grading.grader import _default_grader
 
             self.grader, self.cards = _default_grader()
         else:

@@ -118,7 +118,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, timeout: float = 10.0):
         if path is None:
-            from .settings import Settings
+            from ..settings import Settings
 
             path = Settings.from_env().data_dir / "progress.sqlite3"
         self.path = Path(path)

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .grading import CALIBRATION, Calibration, Grader, find_card
+from ..grading import CALIBRATION, Calibration, Grader, find_card
 
 __all__ = ["LabelledAnswer", "GradingReport", "load_labelled", "grading_report", "calibrate"]
 
@@ -136,7 +136,7 @@ def grading_report(
     grading agreement (all, n=82): ...
     """
     if grader is None or cards is None:
-        from .grading.grader import _default_grader
+        from ..grading.grader import _default_grader
 
         grader, cards = _default_grader()
     items = [it for it in load_labelled(path) if split in ("all", it.split)]

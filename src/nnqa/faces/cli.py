@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _tutor(args):
-    from .tutor import Tutor
+    from ..tutor import Tutor
 
     return Tutor(
         knowledge=args.knowledge, index=args.index, model=args.model, progress=_progress_bar()
@@ -83,7 +83,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from .add import add_deck
+    from ..decks.add import add_deck
 
     added = add_deck(
         args.path,
@@ -99,15 +99,15 @@ def cmd_add(args) -> int:
 
 
 def _embedder(args):
-    from .embeddings import Embedder
-    from .settings import Settings
+    from ..search.embeddings import Embedder
+    from ..settings import Settings
 
     s = Settings.from_env(model=args.model)
     return Embedder(s.model, threads=s.threads)
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import retrieval_report
+    from ..eval.retrieval import retrieval_report
 
     tutor = _tutor(args)
     report = retrieval_report(tutor, args.questions)
@@ -134,7 +134,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_quiz(args) -> int:
-    from .quiz import Quiz, run_terminal_quiz
+    from ..study.quiz import Quiz, run_terminal_quiz
 
     quiz = Quiz(args.learner, tutor=_tutor(args))
     run_terminal_quiz(args.learner, quiz=quiz)
@@ -142,7 +142,7 @@ def cmd_quiz(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .chat import Chat, run_terminal_chat
+    from ..conversation.chat import Chat, run_terminal_chat
 
     run_terminal_chat(Chat(_tutor(args), learner=args.learner))
     return 0
@@ -166,7 +166,7 @@ def _demo_params(words: list[str]) -> dict[str, str]:
 
 
 def cmd_demo(args) -> int:
-    from . import demos
+    from .. import demos
 
     if args.list or not args.name:
         specs = demos.list_demos()
@@ -206,27 +206,27 @@ def cmd_demo(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .quiz import Quiz
+    from ..study.quiz import Quiz
 
     _print(Quiz(args.learner, tutor=_tutor(args)).stats(), args.json)
     return 0
 
 
 def _grading_eval(tutor, args):
-    from .grading_eval import grading_report
+    from ..eval.grading import grading_report
 
     return grading_report(grader=tutor.grader, cards=tutor.cards)
 
 
 def _conversation_eval(tutor, args):
-    from .conversation_eval import conversation_report
+    from ..eval.conversations import conversation_report
 
     return conversation_report(tutor, args.conversations)
 
 
 def _intent_eval(tutor, args):
-    from .chat import recognizer_for
-    from .intents import intent_report
+    from ..conversation.chat import recognizer_for
+    from ..conversation.intents import intent_report
 
     return intent_report(recognizer_for(tutor), args.intents)
 
@@ -235,19 +235,19 @@ HELDOUT = "tests/data/heldout"
 
 
 def _heldout_retrieval(tutor, args):
-    from .evaluate import retrieval_report
+    from ..eval.retrieval import retrieval_report
 
     return retrieval_report(tutor, f"{HELDOUT}/questions.jsonl")
 
 
 def _heldout_grading(tutor, args):
-    from .grading_eval import grading_report
+    from ..eval.grading import grading_report
 
     return grading_report(f"{HELDOUT}/grading.jsonl", grader=tutor.grader, cards=tutor.cards)
 
 
 def _heldout_conversations(tutor, args):
-    from .conversation_eval import conversation_report
+    from ..eval.conversations import conversation_report
 
     return conversation_report(tutor, f"{HELDOUT}/conversations.jsonl")
 
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cards import DeckError
+    from ..decks.cards import DeckError
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
