@@ -320,8 +320,8 @@ def main() -> None:
     import faiss
 
     from nnqa import Tutor
+    from nnqa.decks.cardtext import rows_for
     from nnqa.search.embeddings import Embedder
-    from nnqa.search.index import rows_for
 
     faiss.omp_set_num_threads(1)
     result: dict = {"cards": args.cards}

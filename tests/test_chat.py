@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.answering.followup import own_words, points_back, resolve, subject_of
+from nnqa.answering.followup import own_words, points_back, resolve
 from nnqa.conversation.chat import Chat, recognizer_for, run_terminal_chat
 from nnqa.conversation.intents import intent_report
+from nnqa.decks.cardtext import subject_of
 from nnqa.eval.conversations import conversation_report
 from nnqa.study.quiz import Quiz
 from nnqa.study.store import Store

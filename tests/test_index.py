@@ -9,7 +9,8 @@ import pytest
 
 from nnqa import Tutor
 from nnqa.decks.cards import load_decks
-from nnqa.search.index import all_rows, content_hash, load_or_build
+from nnqa.decks.cardtext import all_rows
+from nnqa.search.index import content_hash, load_or_build
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"

@@ -244,7 +244,7 @@ class Tutor:
 
             with self._lock:
                 if self._lexical is None:
-                    from .search.index import lexical_text, subjects_of
+                    from .decks.cardtext import lexical_text, subjects_of
 
                     subjects = subjects_of(self.cards)
                     self._lexical = Lexical([lexical_text(c, subjects) for c in self.cards])

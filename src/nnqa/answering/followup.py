@@ -27,9 +27,11 @@ import re
 from dataclasses import dataclass, replace
 
 from ..decks.cards import Card
+from ..decks.cardtext import subject_of
 from ..search.query import ASPECTS, aspect_of, is_small_talk
+from ..text import prefix
 
-__all__ = ["Topic", "Resolution", "resolve", "subject_of", "own_words", "follow", "topic_of"]
+__all__ = ["Topic", "Resolution", "resolve", "own_words", "follow", "topic_of"]
 
 HISTORY_TURNS = 8  # earlier messages read to find the topic (one ranking each)
 
@@ -120,25 +122,6 @@ class Resolution:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def subject_of(front: str) -> str:
-    """A card front as a noun phrase to put in place of "it".
-
-    >>> subject_of("What is a long short-term memory (LSTM)?")
-    'long short-term memory (LSTM)'
-    >>> subject_of("Explain backpropagation in detail"), subject_of("Vanishing Gradient")
-    ('backpropagation', 'Vanishing Gradient')
-    """
-    s = front.strip().rstrip("?.! ")
-    s = re.sub(
-        r"^(?:what|who|how)\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?|^(?:explain|describe|define)\s+",
-        "",
-        s,
-        flags=re.IGNORECASE,
-    )
-    s = re.sub(r"\s+in (?:detail|neural net\w*)$", "", s, flags=re.IGNORECASE)
-    return s.split(",")[0].strip() or front
 
 
 def _words(text: str) -> list[str]:
@@ -243,14 +226,10 @@ def _same_subject(topic: Card, other: Card) -> bool:
     return bool(want) and want <= set(own_words(other.front))
 
 
-def _stem(word: str) -> str:
-    return word[:5] if len(word) > 5 else word
-
-
 def _mentions(card: Card, words: list[str]) -> bool:
     """Whether a card's text uses every one of the words (compared by their first letters)."""
-    have = {_stem(w) for w in _words(card.front + " " + card.plain_back)}
-    return bool(words) and all(_stem(w) in have for w in words)
+    have = {prefix(w) for w in _words(card.front + " " + card.plain_back)}
+    return bool(words) and all(prefix(w) in have for w in words)
 
 
 def _unknown(tutor, words: list[str]) -> bool:

@@ -152,7 +152,8 @@ class IntentRecognizer:
     """
 
     def __init__(self, embedder, fronts=(), min_similarity=MIN_SIMILARITY, margin=MARGIN):
-        from ..answering.followup import own_words, subject_of
+        from ..answering.followup import own_words
+        from ..decks.cardtext import subject_of
 
         self.embedder = embedder
         self.min_similarity = min_similarity
