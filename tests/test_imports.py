@@ -12,7 +12,7 @@ import genanki
 import pytest
 
 from nnqa import DeckError, Tutor
-from nnqa.decks.add import add_deck
+from nnqa.add import add_deck
 from nnqa.decks.cards import parse_markdown_deck
 from nnqa.decks.imports import read_apkg, read_deck_file, read_delimited, to_markdown
 

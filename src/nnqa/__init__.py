@@ -6,14 +6,14 @@
 >>> print(ask("what causes vanishing gradients"))      # doctest: +SKIP
 """
 
+from .add import Added, add_deck
 from .answering.answer import Answer, Hit
 from .conversation.chat import Chat, Reply
-from .decks.add import Added, add_deck
 from .decks.cards import Card, DeckError, Section
-from .grading import Grade, grade, grade_text
+from .grading import Grade
 from .settings import Settings
 from .study.quiz import Quiz
-from .tutor import Tutor, ask, default_tutor
+from .tutor import Tutor, ask, default_tutor, grade, grade_text
 
 __version__ = "0.1.0"
 

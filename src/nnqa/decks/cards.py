@@ -26,6 +26,7 @@ from ..text import BULLET, normalise, strip_bullet
 from .cardtext import group_sections
 
 PARSER_VERSION = 1  # bump when parsing changes what a card holds; the index rebuilds
+LINKS_SUFFIX = ".links.json"  # a deck's demo links (see `links`), not a deck
 
 __all__ = ["Card", "Section", "DeckError", "parse_text_deck", "parse_markdown_deck", "load_deck"]
 
@@ -291,11 +292,15 @@ def find_card(cards: list[Card], key: str) -> Card:
 
 
 def deck_files(folder: str | Path) -> list[Path]:
-    """Every deck file in a folder, sorted by name; hidden files are skipped."""
+    """Every deck file in a folder, sorted by name; hidden files and links files are skipped."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no knowledge folder at {folder}")
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(LINKS_SUFFIX)
+    )
 
 
 def load_decks(folder: str | Path) -> list[Card]:

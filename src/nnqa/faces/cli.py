@@ -83,7 +83,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from ..decks.add import add_deck
+    from ..add import add_deck
 
     added = add_deck(
         args.path,
@@ -107,16 +107,11 @@ def _embedder(args):
 
 
 def cmd_eval(args) -> int:
-    from ..eval.retrieval import retrieval_report
+    from ..eval.reports import all_reports  # evaluation code, loaded only for this command
 
-    tutor = _tutor(args)
-    report = retrieval_report(tutor, args.questions)
-    reports = {"retrieval": report}
-    for name, loader in _EXTRA_EVALS.items():
-        try:
-            reports[name] = loader(tutor, args)
-        except FileNotFoundError:
-            continue
+    reports = all_reports(
+        _tutor(args), args.questions, args.grading, args.conversations, args.intents
+    )
     if args.json:
         _print({k: v.to_dict() for k, v in reports.items()}, True)
     else:
@@ -173,6 +168,7 @@ def cmd_demo(args) -> int:
         if args.json:
             _print(specs, True)
             return 0
+        linked = _linked_cards(args)
         for d in specs:
             params = ", ".join(
                 f"{p['name']}={p['default']}"
@@ -180,9 +176,9 @@ def cmd_demo(args) -> int:
                 + (f" {{{'|'.join(p['choices'])}}}" if p.get("choices") else "")
                 for p in d["params"]
             )
+            cards = "; ".join(linked.get(d["name"], ())) or "(none in these decks)"
             print(
-                f"{d['name']:22s} {d['title']}\n{'':22s} cards: {'; '.join(d['cards'])}"
-                f"\n{'':22s} params: {params}"
+                f"{d['name']:22s} {d['title']}\n{'':22s} cards: {cards}\n{'':22s} params: {params}"
             )
         return 0
     words = list(args.params)  # options given after NAME land here too
@@ -205,62 +201,24 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _linked_cards(args) -> dict[str, list[str]]:
+    """Demo name -> the fronts of the cards it is linked to in the knowledge folder."""
+    from ..decks.library import DeckLibrary
+    from ..settings import Settings
+
+    library = DeckLibrary(Settings.from_env(knowledge=args.knowledge).knowledge)
+    out: dict[str, list[str]] = {}
+    for card in library.cards:
+        for name in library.demos_for(card):
+            out.setdefault(name, []).append(card.front)
+    return out
+
+
 def cmd_stats(args) -> int:
     from ..study.quiz import Quiz
 
     _print(Quiz(args.learner, tutor=_tutor(args)).stats(), args.json)
     return 0
-
-
-def _grading_eval(tutor, args):
-    from ..eval.grading import grading_report
-
-    return grading_report(grader=tutor.grader, cards=tutor.cards)
-
-
-def _conversation_eval(tutor, args):
-    from ..eval.conversations import conversation_report
-
-    return conversation_report(tutor, args.conversations)
-
-
-def _intent_eval(tutor, args):
-    from ..conversation.chat import recognizer_for
-    from ..conversation.intents import intent_report
-
-    return intent_report(recognizer_for(tutor), args.intents)
-
-
-HELDOUT = "tests/data/heldout"
-
-
-def _heldout_retrieval(tutor, args):
-    from ..eval.retrieval import retrieval_report
-
-    return retrieval_report(tutor, f"{HELDOUT}/questions.jsonl")
-
-
-def _heldout_grading(tutor, args):
-    from ..eval.grading import grading_report
-
-    return grading_report(f"{HELDOUT}/grading.jsonl", grader=tutor.grader, cards=tutor.cards)
-
-
-def _heldout_conversations(tutor, args):
-    from ..eval.conversations import conversation_report
-
-    return conversation_report(tutor, f"{HELDOUT}/conversations.jsonl")
-
-
-# Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
-_EXTRA_EVALS: dict = {
-    "grading": _grading_eval,
-    "conversations": _conversation_eval,
-    "intents": _intent_eval,
-    "retrieval, held-out": _heldout_retrieval,
-    "grading, held-out": _heldout_grading,
-    "conversations, held-out": _heldout_conversations,
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="measure answers against the labelled sets in tests/data")
     e.add_argument("--questions", default="tests/data/questions.jsonl")
+    e.add_argument("--grading", default="tests/data/grading.jsonl")
     e.add_argument("--conversations", default="tests/data/conversations.jsonl")
     e.add_argument("--intents", default="tests/data/intents.jsonl")
     e.add_argument("--json", action="store_true", help="print JSON")

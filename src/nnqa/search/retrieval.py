@@ -1,25 +1,23 @@
-"""Retrieval: from row scores to ranked cards, each with the section that answers best.
+"""Retrieval: from a question to ranked cards, each with the section that answers best.
 
-Pure functions over arrays and row metadata: no model, no disk. A card's score is its
-best row (front, whole answer, or a section); the quoted section is the best-scoring
-section when it beats the card's front and whole-answer rows, else the main part.
-Leaves out: encoding the question (see `tutor`) and rendering (see `answer`).
+`rank_cards` is a pure function over arrays and row metadata: a card's score is its best
+row (front, whole answer, a section or a key point), plus a BM25 share; the quoted
+section is the best-scoring section when it beats the card's front and whole-answer rows,
+else the main part. `Retriever` puts the pieces together over a deck library: rewrite the
+question, encode it, search the index, add BM25, follow the question's aspect.
+Leaves out: whether the best card is good enough to quote (see `nnqa.answering.policy`).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CardScore", "rank_cards"]
+__all__ = ["CardScore", "Retriever", "rank_cards"]
 
-# Calibrated on tests/data/questions.jsonl (see `nnqa eval` and benchmarks/calibrate.py):
-# below this cosine the best card does not answer the question and nnqa abstains.
-ABSTAIN_BELOW = 0.45
-# Related cards must be at least this similar, and within this margin of the best.
-RELATED_MIN = 0.35
-RELATED_MARGIN = 0.20
 # A key point (one sentence or bullet) is a narrower target than a front or a section;
 # it is discounted so long cards with many points do not win on volume.
 POINT_DISCOUNT = 0.10
@@ -97,3 +95,144 @@ def rank_cards(
         out.append(CardScore(pos, round(float(s), 6), section))
     out.sort(key=lambda c: (-c.score, c.card))
     return out
+
+
+class Retriever:
+    """Ranks a deck library's cards for a question: dense rows plus a BM25 share.
+
+    Owns the index, the BM25 index and the vocabulary over the library's current version
+    (each built on first use, rebuilt after a reload). Thread-safe: rank from many threads.
+
+    Args:
+        library: the cards (a `nnqa.decks.library.DeckLibrary`).
+        embedder: encodes questions and index rows.
+        index_dir: the index folder (loaded, or rebuilt if stale, on first use).
+        progress: called as progress(embedded, to_embed) while the index is (re)built.
+    """
+
+    def __init__(self, library, embedder, index_dir: Path, progress=None):
+        self.library, self.embedder, self.index_dir = library, embedder, Path(index_dir)
+        self.progress = progress
+        self.index_status = None
+        self._lock = threading.Lock()
+        self._version = -1
+        self._reset()
+
+    def _reset(self) -> None:
+        self._index = self._lexical = self._vocab = None
+        self._deck_rows: dict[str, np.ndarray] = {}  # deck -> its sorted row ids
+        self._version = self.library.version
+
+    def _current(self) -> None:
+        """Forget what was built over an older version of the decks."""
+        if self._version != self.library.version:
+            with self._lock:
+                if self._version != self.library.version:
+                    self._reset()
+
+    @property
+    def cards(self):
+        return self.library.cards
+
+    @property
+    def index(self):
+        """The FAISS index over the cards, loaded (or rebuilt if stale) on first use."""
+        self._current()
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index, self.index_status = self._load_index()
+        return self._index
+
+    def rebuild(self, force: bool = True):
+        """Rebuild the index now (vectors of unchanged text are reused); returns IndexStatus."""
+        self._current()
+        with self._lock:
+            self._index, self.index_status = self._load_index(force=force)
+            self._deck_rows = {}
+        return self.index_status
+
+    def _load_index(self, force: bool = False):
+        from .index import load_or_build
+
+        return load_or_build(
+            self.library.cards,
+            self.index_dir,
+            self.embedder.model_id,
+            self.embedder.encode,
+            force=force,
+            decks=self.library.manifest(),
+            progress=self.progress,
+        )
+
+    @property
+    def lexical(self):
+        """The BM25 index over the cards, built on first use."""
+        self._current()
+        if self._lexical is None:
+            from ..decks.cardtext import lexical_text, subjects_of
+            from .lexical import Lexical
+
+            with self._lock:
+                if self._lexical is None:
+                    cards = self.library.cards
+                    subjects = subjects_of(cards)
+                    self._lexical = Lexical([lexical_text(c, subjects) for c in cards])
+        return self._lexical
+
+    @property
+    def vocab(self):
+        """The decks' words, for typo correction and acronyms (see `query.Vocabulary`)."""
+        self._current()
+        if self._vocab is None:
+            from .embeddings import model_words
+            from .query import Vocabulary
+
+            cards = self.library.cards
+            texts = [c.front for c in cards] + [c.back for c in cards]
+            self._vocab = Vocabulary(texts, model_words(self.embedder))
+        return self._vocab
+
+    def deck_rows(self, deck: str) -> np.ndarray:
+        """The sorted index row ids (int64) of one deck's cards, computed once per deck."""
+        index = self.index
+        if deck not in self._deck_rows:
+            ids = self.library.positions(deck)
+            rows = [i for i, r in enumerate(index.rows) if r["card"] in ids]
+            self._deck_rows[deck] = np.asarray(rows, dtype=np.int64)
+        return self._deck_rows[deck]
+
+    def rank(self, text: str, k: int = 4, card_pos=None, deck: str | None = None):
+        """Every card hit for a cleaned question, best first (`CardScore`s), no cut-offs.
+
+        Dense scores over fronts, answers, sections and key points, plus a BM25 share;
+        the section quoted follows the question's aspect (cause, fix, effect, steps)
+        when the card has a section on it. With `deck`, only that deck's rows are searched
+        (so a small deck in a large index is searched as deeply as on its own).
+        """
+        from .query import aspect_of
+
+        query = self.vocab.rewrite(text)
+        qvec = self.embedder.encode([query])  # (1, dim)
+        index = self.index
+        cards = self.library.cards
+        subset = self.deck_rows(deck) if deck is not None else None
+        n_rows = len(index) if subset is None else len(subset)
+        depth = n_rows if n_rows <= 4096 else max(256, 32 * k)
+        scores, ids = index.search(qvec, depth, subset=subset)
+        lexical = self.lexical.scores(query)  # (n_cards,)
+        if card_pos is not None and len(card_pos) < len(cards):
+            # scale BM25 by the best card that can be quoted, not by another deck's best
+            keep = np.zeros(len(lexical), dtype=bool)
+            keep[list(card_pos.values())] = True
+            lexical = np.where(keep, lexical, 0.0)
+        ranked = rank_cards(scores[0], ids[0], index.rows, card_pos or self.library.by_id, lexical)
+        aspect = aspect_of(text)
+        if aspect is None:
+            return ranked
+        out = []
+        for cs in ranked:
+            secs = cards[cs.card].sections
+            match = [i for i, s in enumerate(secs) if i > 0 and aspect_of(s.heading) == aspect]
+            out.append(CardScore(cs.card, cs.score, match[0]) if match else cs)
+        return out

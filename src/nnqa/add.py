@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import PARSERS, DeckError, deck_files, load_deck
-from .imports import read_deck_file, to_markdown
+from .decks.cards import PARSERS, DeckError, deck_files, load_deck
+from .decks.imports import read_deck_file, to_markdown
 
 __all__ = ["Added", "add_deck"]
 
@@ -100,14 +100,14 @@ def add_deck(
 
     >>> add_deck("anki_export.apkg", knowledge="knowledge", index="index")  # doctest: +SKIP
     """
-    from ..tutor import Tutor
+    from .tutor import Tutor
 
     path = Path(path)
     imported = read_deck_file(path, path.name)
     if tutor is not None:
         folder, index_dir = tutor.settings.knowledge, tutor.settings.index
     else:
-        from ..settings import Settings
+        from .settings import Settings
 
         s = Settings.from_env(knowledge=knowledge, index=index)
         folder, index_dir = s.knowledge, s.index
