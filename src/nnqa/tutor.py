@@ -19,6 +19,7 @@ from .answering import policy
 from .answering.answer import GUIDE, Answer
 from .decks.cards import Card
 from .decks.library import DeckLibrary
+from .errors import InputError
 from .search.embeddings import Embedder
 from .search.query import clean, is_small_talk
 from .search.retrieval import CardScore, Retriever
@@ -164,7 +165,7 @@ class Tutor:
         if not isinstance(question, str):
             raise TypeError(f"ask() takes the question as a string, got {type(question).__name__}")
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k must be a positive whole number, got {k!r}")
+            raise InputError(f"k must be a positive whole number, got {k!r}")
         self.refresh()
         with self.reading():  # the decks are not swapped while this question is answered
             text = clean(question, self.settings.max_question_chars)

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import MissingFile, NotFound, UserError
 from ..text import BULLET, normalise, strip_bullet
 from .cardtext import group_sections
 
@@ -31,7 +32,7 @@ LINKS_SUFFIX = ".links.json"  # a deck's demo links (see `links`), not a deck
 __all__ = ["Card", "Section", "DeckError", "parse_text_deck", "parse_markdown_deck", "load_deck"]
 
 
-class DeckError(ValueError):
+class DeckError(UserError, ValueError):
     """A deck file that cannot be read; the message names the file and the line."""
 
     def __init__(self, source: str, line: int | None, problem: str):
@@ -288,14 +289,14 @@ def find_card(cards: list[Card], key: str) -> Card:
         if ratio[ranked[0].id] - runner_up >= 0.05:
             return ranked[0]
     close = ", ".join(repr(c.front) for c in ranked[:3])
-    raise KeyError(f"no card matches {key!r}; closest fronts: {close}")
+    raise NotFound(f"no card matches {key!r}; closest fronts: {close}")
 
 
 def deck_files(folder: str | Path) -> list[Path]:
     """Every deck file in a folder, sorted by name; hidden files and links files are skipped."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no knowledge folder at {folder}")
+        raise MissingFile(f"no knowledge folder at {folder}")
     return sorted(
         p
         for p in folder.iterdir()

@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import InputError
 from .cards import Card, deck_files, find_card, load_decks
 from .links import demo_links
 
@@ -130,7 +131,7 @@ class DeckLibrary:
         if deck is None:
             return self.by_id
         if deck not in self.by_deck:
-            raise ValueError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
+            raise InputError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
         return self.by_deck[deck]
 
     def demos_for(self, card: Card) -> tuple[str, ...]:

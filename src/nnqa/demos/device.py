@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from ..errors import InputError
+
 _KINDS = ("cpu", "cuda", "mps")
 
 
@@ -38,13 +40,13 @@ def pick_device(requested: str | None = None) -> str:
     source = "device" if requested else "NNQA_DEVICE"
     kind = choice.split(":", 1)[0].lower()
     if kind not in _KINDS:
-        raise ValueError(f"{source} must be one of {', '.join(_KINDS)}, got {choice!r}")
+        raise InputError(f"{source} must be one of {', '.join(_KINDS)}, got {choice!r}")
     if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{source}={choice!r} but CUDA is not available here; use 'cpu'")
+        raise InputError(f"{source}={choice!r} but CUDA is not available here; use 'cpu'")
     if kind == "mps" and not (
         getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
     ):
-        raise ValueError(f"{source}={choice!r} but MPS is not available here; use 'cpu'")
+        raise InputError(f"{source}={choice!r} but MPS is not available here; use 'cpu'")
     return choice.lower()
 
 

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from .registry import get_spec
 from .result import DemoResult
 
@@ -154,7 +155,7 @@ class DemoWorker:
         if kind == "ok":
             return payload
         if kind == "ValueError":
-            raise ValueError(payload)
+            raise InputError(payload)
         raise RuntimeError(f"the demo {name!r} failed after {time.perf_counter() - start:.1f} s:"
                            f" {payload}")  # fmt: skip
 

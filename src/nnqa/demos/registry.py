@@ -14,12 +14,11 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import InputError, NotFound
 
-class UnknownDemoError(KeyError, ValueError):
+
+class UnknownDemoError(NotFound, InputError):
     """No demo has this name. A KeyError (lookup) and a ValueError (bad argument) at once."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -47,35 +46,35 @@ class Param:
         kind = self.type
         if kind == "str":
             if not isinstance(value, str):
-                raise ValueError(f"{self.name} must be a string, got {value!r}")
+                raise InputError(f"{self.name} must be a string, got {value!r}")
             if self.choices and value not in self.choices:
-                raise ValueError(
+                raise InputError(
                     f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}"
                 )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError(
+            raise InputError(
                 f"{self.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}"
             )
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+            raise InputError(f"{self.name} must be a number, got {value!r}") from None
         if not math.isfinite(number):
-            raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+            raise InputError(f"{self.name} must be a finite number, got {value!r}")
         if kind == "int":
             if isinstance(value, str):
                 try:
                     number = int(value.strip())
                 except ValueError:
-                    raise ValueError(f"{self.name} must be an integer, got {value!r}") from None
+                    raise InputError(f"{self.name} must be an integer, got {value!r}") from None
             elif number != int(number):
-                raise ValueError(f"{self.name} must be an integer, got {value!r}")
+                raise InputError(f"{self.name} must be an integer, got {value!r}")
             number = int(number)
         if (self.min is not None and number < self.min) or (
             self.max is not None and number > self.max
         ):
-            raise ValueError(
+            raise InputError(
                 f"{self.name} must be between {self.min} and {self.max}, got {value!r}"
             )
         return number
@@ -112,7 +111,7 @@ class DemoSpec:
         known = {p.name: p for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"unknown parameter(s) {', '.join(unknown)} for demo {self.name!r}; "
                 f"valid: {', '.join(known)}"
             )

