@@ -62,7 +62,7 @@ def cmd_ask(args) -> int:
 def cmd_index(args) -> int:
     tutor = _tutor(args)
     t0 = time.perf_counter()
-    status = tutor.rebuild(force=args.force)
+    status = tutor.rebuild()  # always rebuilt; vectors of unchanged text are reused
     result = {
         "rebuilt": status.rebuilt,
         "reason": status.reason,
@@ -251,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     ad.set_defaults(func=cmd_add)
 
     i = sub.add_parser("index", help="rebuild the index, reusing unchanged vectors")
-    i.add_argument("--force", action="store_true", default=True, help=argparse.SUPPRESS)
     i.add_argument("--json", action="store_true", help="print JSON")
     i.set_defaults(func=cmd_index)
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import numpy as np
 
 from ..decks.cards import PARSER_VERSION, Card
 from ..decks.cardtext import Row, all_rows, text_hash
+from ..files import atomic_write, atomic_write_with, file_sha
 
 __all__ = [
     "CardIndex",
@@ -67,48 +66,6 @@ def content_hash(rows: list[Row], model_id: str) -> str:
     for r in rows:
         h.update(f"{r.card}\x1f{r.kind}\x1f{r.section}\x1f{r.text}\n".encode())
     return h.hexdigest()
-
-
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):  # 4 MiB at a time: a 100k-card index is ~350 MB
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic_write_faiss(path: Path, index) -> str:
-    """Write a FAISS index straight to a temp file (no in-memory copy), fsync, rename; sha256."""
-    import faiss
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        faiss.write_index(index, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        sha = _file_sha(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        return sha
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the index is not secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -254,7 +211,7 @@ def _read(folder: Path) -> tuple[dict, list[dict], object]:
         raise ValueError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
     for name, sha in manifest.get("files", {}).items():
         p = folder / name
-        if not p.exists() or _file_sha(p) != sha:
+        if not p.exists() or file_sha(p) != sha:
             raise ValueError(f"{name} is missing or does not match the manifest")
     rows = json.loads((folder / "rows.json").read_text())
     index = faiss.read_index(str(folder / "vectors.faiss"))
@@ -385,8 +342,12 @@ def write(
         for r, h in zip(rows, hashes, strict=True)
     ]
     rows_bytes = ("[\n" + ",\n".join(map(json.dumps, meta)) + "\n]\n").encode()
-    faiss_sha = _atomic_write_faiss(folder / "vectors.faiss", index)
-    _atomic_write(folder / "rows.json", rows_bytes)
+    import faiss
+
+    faiss_sha = atomic_write_with(
+        folder / "vectors.faiss", lambda tmp: faiss.write_index(index, tmp)
+    )
+    rows_sha = atomic_write(folder / "rows.json", rows_bytes)
     manifest = {
         "format": FORMAT_VERSION,
         "model": model_id,
@@ -397,8 +358,8 @@ def write(
         "decks": decks,
         "files": {
             "vectors.faiss": faiss_sha,
-            "rows.json": hashlib.sha256(rows_bytes).hexdigest(),
+            "rows.json": rows_sha,
         },
     }
-    _atomic_write(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    atomic_write(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return CardIndex(index, meta, manifest)

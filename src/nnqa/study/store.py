@@ -311,12 +311,6 @@ class Store:
             raise NotFound(f"no review with id {review_id}")
         return self._row(rows[0])
 
-    def latest_review(self, learner: str, card_id: str) -> int | None:
-        rows = self._read(
-            "SELECT last_review FROM schedule WHERE learner = ? AND card_id = ?", (learner, card_id)
-        )
-        return int(rows[0][0]) if rows else None
-
     def reviews(self, learner: str | None = None) -> list[LoggedReview]:
         """The review log in order, for one learner or everyone."""
         if learner is None:
