@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from .cards import DeckError
-from .imports import ImportedCard, ImportedDeck, html_to_text
+from .imported import ImportedCard, ImportedDeck, html_to_text
 
 __all__ = ["read_apkg", "cloze_cards"]
 
