@@ -10,7 +10,7 @@ from pathlib import Path
 # Serve the nnqa next to this file: a Space installs the dependencies only, not nnqa itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from nnqa.webapp import build_app, launch_options  # noqa: E402
+from nnqa.faces.webapp import build_app, launch_options  # noqa: E402
 
 demo = build_app()
 

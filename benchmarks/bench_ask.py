@@ -37,7 +37,7 @@ COLD_ASK = "from nnqa import ask; ask('what is relu')"
 COLD_FLOOR = (
     "import torch; torch.set_num_threads(1); "
     "from sentence_transformers import SentenceTransformer; "
-    "from nnqa.embeddings import bundled_model_path; "
+    "from nnqa.search.embeddings import bundled_model_path; "
     "SentenceTransformer(str(bundled_model_path()), device='cpu').encode(['what is relu'])"
 )
 

@@ -10,9 +10,9 @@ import statistics
 import time
 from pathlib import Path
 
-from nnqa.cards import load_decks
-from nnqa.embeddings import Embedder
+from nnqa.decks.cards import load_decks
 from nnqa.grading import Grader, find_card
+from nnqa.search.embeddings import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = [

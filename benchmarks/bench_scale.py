@@ -252,7 +252,7 @@ class StandIn:
 def bench_search(sizes: list[int], dim: int = 384, n_queries: int = 200) -> list[dict]:
     import faiss
 
-    from nnqa.index import make_faiss
+    from nnqa.search.index import make_faiss
 
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -320,8 +320,8 @@ def main() -> None:
     import faiss
 
     from nnqa import Tutor
-    from nnqa.embeddings import Embedder
-    from nnqa.index import rows_for
+    from nnqa.decks.cardtext import rows_for
+    from nnqa.search.embeddings import Embedder
 
     faiss.omp_set_num_threads(1)
     result: dict = {"cards": args.cards}
@@ -347,7 +347,7 @@ def main() -> None:
     # Time spent inside the model during the build, against the whole build.
     in_encode = [0.0]
 
-    from nnqa.cards import load_decks
+    from nnqa.decks.cards import load_decks
 
     shipped_rows = {r.text for c in load_decks(work / "small") for r in rows_for(c)}
     encoder = StandIn(embedder, shipped_rows) if args.stand_in else embedder

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = """
 import gradio, sentence_transformers
-from nnqa.embeddings import bundled_model_path
+from nnqa.search.embeddings import bundled_model_path
 m = sentence_transformers.SentenceTransformer(str(bundled_model_path()), device="cpu")
 m.encode(["what causes vanishing gradients"])
 """

@@ -26,7 +26,7 @@ def _isolated_user_paths(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from nnqa.embeddings import Embedder
+    from nnqa.search.embeddings import Embedder
 
     e = Embedder(threads=1)
     e.encode(["warm up"])
@@ -93,7 +93,7 @@ def app_server(tmp_path_factory, embedder):
     from types import SimpleNamespace
 
     from nnqa import Settings, Tutor
-    from nnqa.webapp import build_app, launch_options
+    from nnqa.faces.webapp import build_app, launch_options
 
     d = tmp_path_factory.mktemp("app")
     shutil.copytree(ROOT / "knowledge", d / "knowledge")

@@ -112,7 +112,7 @@ def _progress(md: str) -> tuple[str, ...]:
 
 
 def test_quiz_progress_persists_across_visits(app_server):
-    from nnqa.web import Web
+    from nnqa.faces.web import Web
 
     web = Web(app_server.tutor)
     front, state, _, _ = web.quiz_next("ana")
@@ -128,7 +128,9 @@ def test_quiz_progress_persists_across_visits(app_server):
 
 
 def test_hostile_card_text_is_escaped(app_server):
-    from nnqa.web import answer_md, deck_md, quote_md
+    from nnqa.render import answer_markdown as answer_md
+    from nnqa.render import deck_markdown as deck_md
+    from nnqa.render import quote_md
 
     card = next(c for c in app_server.tutor.cards if "hostile" in c.front)
     md = deck_md([card]) + "\n" + quote_md(card.back)
@@ -141,7 +143,7 @@ def test_hostile_card_text_is_escaped(app_server):
 
 
 def test_quote_keeps_bullets_as_a_list():
-    from nnqa.web import escape_md, quote_md
+    from nnqa.render import escape_md, quote_md
 
     assert quote_md("- Effects:\n- Slow *convergence*") == (
         "> - Effects:\n> - Slow \\*convergence\\*"
@@ -200,7 +202,7 @@ def test_building_the_app_loads_no_model_torch_or_demo():
 
     heavy = ("torch", "sentence_transformers", "transformers", "faiss", "matplotlib", "sklearn")
     code = (
-        "import sys; from nnqa.webapp import build_app; build_app(warm=False); "
+        "import sys; from nnqa.faces.webapp import build_app; build_app(warm=False); "
         f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.evaluate import retrieval_report
+from nnqa.eval.retrieval import retrieval_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,7 +121,9 @@ def test_labelled_questions_meet_the_targets(tutor):
 def test_a_point_about_another_cards_subject_does_not_steal_its_questions(tutor):
     """'Dropout: randomly dropping units...' sits inside Exploding Gradient's fixes."""
     rows = [r for r in tutor.index.rows if r["kind"] == "aside"]
-    assert [tutor.cards[tutor._by_id[r["card"]]].front for r in rows] == ["Exploding Gradient"]
+    assert [tutor.cards[tutor.library.by_id[r["card"]]].front for r in rows] == [
+        "Exploding Gradient"
+    ]
     for q in ["how does dropping units prevent overfitting",
               "randomly turning off neurons during training"]:  # fmt: skip
         assert tutor.ask(q).hits[0].card.front == "What is dropout in neural networks?"

@@ -80,15 +80,15 @@ def test_chat_follows_the_conversation_and_quizzes(page, app_server):
     chat.get_by_text("Type your answer, or say").wait_for(timeout=30_000)
     assert "Quiz: Vanishing Gradient" in chat.inner_text()
     _ask(page, "gradients get tiny going back through many layers so learning stalls")
-    chat.get_by_text(re.compile(r"Rated (Again|Hard|Good|Easy); due again")).wait_for(
+    chat.get_by_text(re.compile(r"Due again .*\(rated (Again|Hard|Good|Easy)\)")).wait_for(
         timeout=30_000
     )
-    assert re.search(r"\b(CORRECT|PARTIAL|INCORRECT)\b", chat.inner_text())
+    assert re.search(r"(Correct|Partly right|Not yet) · score", chat.inner_text())
     _ask(page, "show me")  # the card's demo, queued apart from questions, figure inline
     chat.locator("img").first.wait_for(timeout=60_000)
     chat.get_by_text(re.compile(r"Ran on cpu in [\d.]+ s")).wait_for(timeout=60_000)
     _shot(page, "chat-conversation")
-    from nnqa.store import Store
+    from nnqa.study.store import Store
 
     vg = app_server.tutor.card("Vanishing Gradient").id
     reviews = Store(app_server.dir / "data" / "progress.sqlite3").reviews()

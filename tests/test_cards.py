@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.cards import DeckError, load_deck, load_decks, parse_markdown_deck, parse_text_deck
+from nnqa.decks.cards import DeckError, load_deck, load_decks, parse_markdown_deck, parse_text_deck
 
 ROOT = Path(__file__).resolve().parents[1]
 DECK = ROOT / "knowledge" / "neural_networks.txt"

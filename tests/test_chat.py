@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from nnqa.chat import Chat, recognizer_for, run_terminal_chat
-from nnqa.conversation_eval import conversation_report
-from nnqa.followup import own_words, points_back, resolve, subject_of
-from nnqa.intents import intent_report
-from nnqa.quiz import Quiz
-from nnqa.store import Store
+from nnqa.answering.followup import own_words, points_back, resolve
+from nnqa.conversation.chat import Chat, recognizer_for, run_terminal_chat
+from nnqa.decks.cardtext import subject_of
+from nnqa.eval.conversations import conversation_report
+from nnqa.eval.intents import intent_report
+from nnqa.study.quiz import Quiz
+from nnqa.study.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -126,7 +127,7 @@ def test_a_conversation_follows_the_topic(chat):
     assert r.kind == "answer" and r.answer.best.card.front == VG
     r = chat.send("what causes it?")
     assert r.answer.best.section.heading == "What causes them?"
-    assert "Sigmoid and hyperbolic tangent" in r.text and "**Vanishing Gradient" in r.text
+    assert "Sigmoid and hyperbolic tangent" in r.text and "### Vanishing Gradient" in r.text
     assert chat.send("how do I fix it?").answer.best.section.heading == "Solutions"
     assert chat.send("ok, what is dropout?").answer.best.card.front == DROP
     assert chat.history[-1] == "ok, what is dropout?"

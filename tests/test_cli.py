@@ -80,3 +80,18 @@ def test_demo_command_lists_runs_and_checks_bounds(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = nnqa("demo", "vanishing_gradients", "--layers", "10000")
     assert r.returncode == 2 and "layers must be between 2 and 60" in r.stderr
+
+
+def test_a_bug_is_a_traceback_not_a_user_mistake(monkeypatch, capsys):
+    """Only a user's mistake is exit 2 with one line; a bug inside a command propagates."""
+    import pytest
+
+    from nnqa.faces import cli
+
+    def buggy(args):
+        return {}["no such key"]  # a KeyError that is nobody's input
+
+    monkeypatch.setattr(cli, "cmd_ask", buggy)
+    with pytest.raises(KeyError):
+        cli.main(["ask", "relu"])
+    assert "nnqa:" not in capsys.readouterr().err

@@ -17,18 +17,21 @@ from pathlib import Path
 
 import pytest
 
+from nnqa.decks.library import DeckLibrary
+from nnqa.decks.links import read_links
 from nnqa.demos import (
-    CARD_FRONTS,
     DemoResult,
     UnknownDemoError,
-    demos_for_card,
     get_spec,
     list_demos,
     pick_device,
     run_demo,
 )
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+LINKS = ROOT / "knowledge" / "neural_networks.links.json"
+CARD_FRONTS = tuple(read_links(LINKS, LINKS.name))  # the cards the shipped deck links demos to
 _CACHE: dict = {}
 
 
@@ -210,9 +213,9 @@ def test_list_demos_shape():
     demos = list_demos()
     assert len(demos) >= 12
     assert len({d["name"] for d in demos}) == len(demos)
+    linked = {n for names in read_links(LINKS, LINKS.name).values() for n in names}
     for d in demos:
-        assert d["title"] and d["cards"]
-        assert set(d["cards"]) <= set(CARD_FRONTS)
+        assert d["title"] and d["name"] in linked  # every demo illustrates a card of the deck
         names = [p["name"] for p in d["params"]]
         assert "seed" in names
         for p in d["params"]:
@@ -225,13 +228,19 @@ def test_list_demos_shape():
     json.dumps(demos)
 
 
+def demos_for_card(front: str, folder: Path = ROOT / "knowledge") -> list[str]:
+    library = DeckLibrary(folder)
+    return [n for c in library.cards if c.front == front for n in library.demos_for(c)]
+
+
 def test_card_fronts_are_exact_deck_strings():
     assert len(CARD_FRONTS) == 15
     assert "What is gradient descent in neural netowrks?" in CARD_FRONTS  # typo kept
-    deck = Path(__file__).resolve().parents[1] / "knowledge" / "neural_networks.txt"
-    if deck.exists():
-        lines = set(deck.read_text(encoding="utf-8").splitlines())
-        assert set(CARD_FRONTS) <= lines
+    lines = set((ROOT / "knowledge" / "neural_networks.txt").read_text("utf-8").splitlines())
+    assert set(CARD_FRONTS) <= lines
+    assert set(read_links(LINKS, LINKS.name)[f][0] for f in CARD_FRONTS) <= {
+        d["name"] for d in list_demos()
+    }
 
 
 def test_every_card_front_has_a_demo():
@@ -241,6 +250,26 @@ def test_every_card_front_has_a_demo():
     assert demos_for_card("Vanishing Gradient")[0] == "vanishing_gradients"
     assert demos_for_card("What is a perceptron?") == ["perceptron"]
     assert demos_for_card("not a card") == []
+
+
+def test_fixing_a_typo_in_a_front_keeps_its_demo(tmp_path):
+    """Demos link to cards through data beside the deck, not through exact front text."""
+    k = tmp_path / "knowledge"
+    k.mkdir()
+    deck = (ROOT / "knowledge" / "neural_networks.txt").read_text("utf-8")
+    (k / "neural_networks.txt").write_text(deck.replace("netowrks", "networks"), "utf-8")
+    (k / "neural_networks.links.json").write_bytes(LINKS.read_bytes())
+    fixed = "What is gradient descent in neural networks?"
+    assert demos_for_card(fixed, k) == ["gradient_descent"]
+    assert len(DeckLibrary(k).cards) == 15  # the links file is not read as a deck
+
+
+def test_any_deck_can_link_a_demo(tmp_path):
+    (tmp_path / "mine.md").write_text("# Mine\n## What is a perceptron, really?\nA neuron.\n")
+    (tmp_path / "mine.links.json").write_text(
+        '{"format": 1, "cards": {"What is a perceptron, really?": ["perceptron"]}}'
+    )
+    assert demos_for_card("What is a perceptron, really?", tmp_path) == ["perceptron"]
 
 
 @pytest.mark.parametrize("spec", list_demos(), ids=lambda d: d["name"])
@@ -253,7 +282,7 @@ def test_config_defaults_match_registry(spec):
 
 def test_import_is_light():
     code = (
-        "import sys, nnqa.demos as d; d.list_demos(); d.demos_for_card('Vanishing Gradient');"
+        "import sys, nnqa.demos as d; d.list_demos(); d.get_spec('vanishing_gradients');"
         "d.get_spec('cnn').resolve({'epochs': 3});"
         "bad = [m for m in ('torch', 'matplotlib', 'sklearn') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"

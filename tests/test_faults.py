@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from nnqa import Tutor
-from nnqa.index import _read
+from nnqa.search.index import _read
 
 ROOT = Path(__file__).resolve().parents[1]
 
 REBUILD_FOREVER = """
 import sys
-from nnqa.cards import load_decks
-from nnqa.index import load_or_build
+from nnqa.decks.cards import load_decks
+from nnqa.search.index import load_or_build
 
 def no_encoding(texts):
     raise SystemExit("every vector should be reused")
@@ -66,15 +66,14 @@ def test_sigkill_during_index_rebuilds_never_leaves_a_torn_index(workdir, tmp_pa
 
 
 def test_a_deck_edited_while_serving_is_answered_from_at_once(tmp_path, embedder, monkeypatch):
-    import nnqa.tutor
-    from nnqa import DeckError
+    from nnqa import DeckError, Settings
 
-    monkeypatch.setattr(nnqa.tutor, "RECHECK_SECONDS", 0.0)
+    now = Settings.from_env(recheck_seconds=0.0)  # look for edits before every question
     k = tmp_path / "knowledge"
     k.mkdir()
     deck = k / "notes.md"
     deck.write_text("# Notes\n## What is a GRU?\nA gated recurrent unit.\n")
-    t = Tutor(knowledge=k, index=tmp_path / "index", embedder=embedder)
+    t = Tutor(knowledge=k, index=tmp_path / "index", settings=now, embedder=embedder)
     assert t.ask("what is a GRU").hits[0].card.back == "A gated recurrent unit."
 
     deck.write_text("# Notes\n## What is a GRU?\nA recurrent cell with update and reset gates.\n")
@@ -95,15 +94,15 @@ def test_reloads_while_threads_ask_never_mix_two_versions(tmp_path, embedder, mo
     """Every answer comes whole from one version of the decks, never half from each."""
     import threading
 
-    import nnqa.tutor
+    from nnqa import Settings
 
-    monkeypatch.setattr(nnqa.tutor, "RECHECK_SECONDS", 0.0)
+    now = Settings.from_env(recheck_seconds=0.0)  # look for edits before every question
     k = tmp_path / "knowledge"
     k.mkdir()
     v1 = "# D\n## What is a GRU?\nA gated recurrent unit.\n## What is Adam?\nAn optimiser.\n"
     v2 = "# D\n## What is Adam?\nAdaptive moments.\n## What is a GRU?\nGates, no cell.\n"
     (k / "d.md").write_text(v1)
-    t = Tutor(knowledge=k, index=tmp_path / "index", embedder=embedder)
+    t = Tutor(knowledge=k, index=tmp_path / "index", settings=now, embedder=embedder)
     t.ask("what is a GRU")
     (k / "other.md").write_text("# O\n## What is a GRU?\nGates, no cell.\n")  # warm v2's text
     t.ask("what is a GRU")

@@ -1,10 +1,14 @@
 """Grading with the real model: verdicts on short and long cards, traps, teacher references."""
 
+from pathlib import Path
+
 import pytest
 
+from nnqa.eval.grading import grading_report
 from nnqa.grading import find_card, key_points
-from nnqa.grading_eval import grading_report
 from nnqa.grading.polarity import contradictions
+
+GRADING_SET = Path(__file__).resolve().parent / "data" / "grading.jsonl"
 
 
 def g(grader, cards, front, typed):
@@ -139,7 +143,7 @@ def test_unknown_front_lists_closest(cards):
 
 
 def test_module_grade_uses_deck(monkeypatch):
-    from nnqa.grading import grade
+    from nnqa import grade
 
     result = grade(
         "What is dropout in neural networks?",
@@ -149,7 +153,7 @@ def test_module_grade_uses_deck(monkeypatch):
 
 
 def test_labelled_set_agreement(grader, cards):
-    report = grading_report(grader=grader, cards=cards)
+    report = grading_report(GRADING_SET, grader=grader, cards=cards)
     assert report.n >= 100
     assert report.agreement >= 0.85, str(report)
     assert report.trap_agreement >= 0.80, str(report)
@@ -157,7 +161,7 @@ def test_labelled_set_agreement(grader, cards):
 
 def test_held_out_split_agreement(grader, cards):
     # the numbers in Calibration were fitted on the calib split only; this split was not seen
-    report = grading_report(grader=grader, cards=cards, split="holdout")
+    report = grading_report(GRADING_SET, grader=grader, cards=cards, split="holdout")
     assert report.n >= 30
     assert report.agreement >= 0.80, str(report)
     assert report.trap_agreement >= 0.80, str(report)

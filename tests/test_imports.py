@@ -13,8 +13,9 @@ import pytest
 
 from nnqa import DeckError, Tutor
 from nnqa.add import add_deck
-from nnqa.cards import parse_markdown_deck
-from nnqa.imports import read_apkg, read_deck_file, read_delimited, to_markdown
+from nnqa.decks.anki import read_apkg
+from nnqa.decks.cards import parse_markdown_deck
+from nnqa.decks.imports import read_deck_file, read_delimited, to_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from nnqa import Tutor
-from nnqa.cards import load_decks
-from nnqa.index import all_rows, content_hash, load_or_build
+from nnqa.decks.cards import load_decks
+from nnqa.decks.cardtext import all_rows
+from nnqa.search.index import content_hash, load_or_build
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnqa.cards import DeckError, parse_markdown_deck, parse_text_deck
-from nnqa.query import Vocabulary, clean
+from nnqa.decks.cards import DeckError, parse_markdown_deck, parse_text_deck
+from nnqa.search.query import Vocabulary, clean
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -118,7 +118,7 @@ def test_concurrent_asks_from_threads_match_asking_alone(tutor):
 )
 @given(st.binary(max_size=2000), st.sampled_from([".txt", ".md"]))
 def test_deck_files_of_any_bytes_load_or_name_the_file(tmp_path_factory, data, ext):
-    from nnqa.cards import load_deck
+    from nnqa.decks.cards import load_deck
 
     path = tmp_path_factory.mktemp("bytes") / f"deck{ext}"
     path.write_bytes(data)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from nnqa import store as store_mod
-from nnqa.quiz import Quiz, rating_for, run_terminal_quiz
-from nnqa.store import Store
+from nnqa.study import store as store_mod
+from nnqa.study.quiz import Quiz, rating_for, run_terminal_quiz
+from nnqa.study.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DROPOUT = "What is dropout in neural networks?"
@@ -21,8 +21,8 @@ RELU = "What is ReLU?"
 
 WORKER = r"""
 import sys
-from nnqa.quiz import Quiz
-from nnqa.store import Store
+from nnqa.study.quiz import Quiz
+from nnqa.study.store import Store
 learner, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 quiz = Quiz(learner, store=Store(path))
 card = quiz.card("What is dropout in neural networks?")

@@ -32,7 +32,7 @@ def test_the_python_api_in_the_readme_exists():
 
 
 def test_every_cli_command_in_the_readme_exists():
-    from nnqa.cli import build_parser
+    from nnqa.faces.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     used = {m for b in _bash_blocks() for m in re.findall(r"^nnqa (\w+)", b, flags=re.M)}

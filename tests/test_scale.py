@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnqa import Tutor, index
-from nnqa.query import LARGE_VOCABULARY, Vocabulary
+from nnqa import Tutor
+from nnqa.search import index
+from nnqa.search.query import LARGE_VOCABULARY, Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_the_app_serves_no_file_outside_what_it_means_to(app_server):
-    from nnqa.store import Store
+    from nnqa.study.store import Store
 
     progress = Store(app_server.dir / "data" / "progress.sqlite3").path  # make sure it exists
     secrets = {
@@ -65,9 +65,9 @@ def test_no_code_executing_loader_touches_user_data():
         if hits:
             found[rel] = hits
     assert set(found) == EXEMPT, found  # the worker's own pipe only
-    index = (SRC / "index.py").read_text()
+    index = (SRC / "search" / "index.py").read_text()
     assert 'json.loads((folder / "rows.json")' in index  # the index metadata is JSON
-    app = (ROOT / "app.py").read_text() + (SRC / "webapp.py").read_text()
+    app = (ROOT / "app.py").read_text() + (SRC / "faces" / "webapp.py").read_text()
     assert "allowed_paths" not in app and "set_static_paths" not in app
 
 
@@ -98,7 +98,10 @@ def test_every_endpoint_input_has_a_cap(client, app_server):
 def test_learner_names_are_capped():
     import gradio as gr
 
-    from nnqa.web import MAX_LEARNER_CHARS, Web
+    from nnqa import Settings
+    from nnqa.faces.web import Web
+
+    MAX_LEARNER_CHARS = Settings().max_learner_chars
 
     with pytest.raises(gr.Error, match=f"limited to {MAX_LEARNER_CHARS}"):
         Web(tutor=None)._quiz("a" * (MAX_LEARNER_CHARS + 1))

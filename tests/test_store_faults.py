@@ -11,9 +11,9 @@ import sys
 import gradio as gr
 import pytest
 
-from nnqa.quiz import Quiz
-from nnqa.store import Store, StoreBusy, StoreDamaged
-from nnqa.web import Web
+from nnqa.faces.web import Web
+from nnqa.study.quiz import Quiz
+from nnqa.study.store import Store, StoreBusy, StoreDamaged
 
 DROPOUT = "What is dropout in neural networks?"
 TYPED = "randomly switching off units while training so it doesn't overfit"
@@ -57,7 +57,7 @@ def test_a_file_locked_by_another_process_gives_store_busy_and_loses_nothing(tut
 
 
 def _filled(path, n=40) -> None:
-    from nnqa.store import LoggedReview
+    from nnqa.study.store import LoggedReview
 
     store = Store(path)
     for i in range(n):

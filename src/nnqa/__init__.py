@@ -7,13 +7,13 @@
 """
 
 from .add import Added, add_deck
-from .answer import Answer, Hit
-from .cards import Card, DeckError, Section
-from .chat import Chat, Reply
-from .grading import Grade, grade, grade_text
-from .quiz import Quiz
+from .answering.answer import Answer, Hit
+from .conversation.chat import Chat, Reply
+from .decks.cards import Card, DeckError, Section
+from .grading import Grade
 from .settings import Settings
-from .tutor import Tutor, ask, default_tutor
+from .study.quiz import Quiz
+from .tutor import Tutor, ask, default_tutor, grade, grade_text
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 import sys
 
-from nnqa.cli import main
+from nnqa.faces.cli import main
 
 sys.exit(main())

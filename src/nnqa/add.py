@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import PARSERS, DeckError, deck_files, load_deck
-from .imports import read_deck_file, to_markdown
+from .decks.cards import PARSERS, DeckError, deck_files, load_deck
+from .decks.imports import read_deck_file, to_markdown
+from .errors import MissingFile
+from .files import atomic_write
 
 __all__ = ["Added", "add_deck"]
 
@@ -56,19 +58,6 @@ class Added:
             "index": self.index,
             "notes": list(self.notes),
         }
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.nnqa-tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def add_deck(
@@ -113,7 +102,7 @@ def add_deck(
         folder, index_dir = s.knowledge, s.index
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no knowledge folder at {folder}")
+        raise MissingFile(f"no knowledge folder at {folder}")
 
     keep_as_is = imported.format in ("markdown", "text") and deck is None
     if keep_as_is:
@@ -152,7 +141,7 @@ def add_deck(
     # Write, then update the index; on any failure put both folders back as they were.
     old_text = target.read_bytes() if target.exists() else None
     backups = _keep_index(Path(index_dir))
-    _atomic_write_text(target, text)
+    atomic_write(target, text.encode("utf-8"))
     try:
         if tutor is None:
             tutor = Tutor(knowledge=folder, index=index_dir, embedder=embedder, progress=progress)

@@ -7,10 +7,10 @@ that importing this module stays cheap.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 
-ENV_VAR = "NNQA_DEVICE"
+from ..errors import InputError
+
 _KINDS = ("cpu", "cuda", "mps")
 
 
@@ -26,7 +26,9 @@ def pick_device(requested: str | None = None) -> str:
     """
     import torch
 
-    choice = requested if requested else os.environ.get(ENV_VAR, "").strip() or None
+    from ..settings import Settings
+
+    choice = requested or Settings.from_env().device
     if choice is None:
         if torch.cuda.is_available():
             return "cuda"
@@ -35,20 +37,17 @@ def pick_device(requested: str | None = None) -> str:
             return "mps"
         return "cpu"
 
-    source = "device" if requested else ENV_VAR
+    source = "device" if requested else "NNQA_DEVICE"
     kind = choice.split(":", 1)[0].lower()
     if kind not in _KINDS:
-        raise ValueError(f"{source} must be one of {', '.join(_KINDS)}, got {choice!r}")
+        raise InputError(f"{source} must be one of {', '.join(_KINDS)}, got {choice!r}")
     if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{source}={choice!r} but CUDA is not available here; use 'cpu'")
+        raise InputError(f"{source}={choice!r} but CUDA is not available here; use 'cpu'")
     if kind == "mps" and not (
         getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
     ):
-        raise ValueError(f"{source}={choice!r} but MPS is not available here; use 'cpu'")
+        raise InputError(f"{source}={choice!r} but MPS is not available here; use 'cpu'")
     return choice.lower()
-
-
-THREADS_ENV_VAR = "NNQA_DEMO_THREADS"
 
 
 @contextmanager
@@ -66,11 +65,9 @@ def demo_threads(device: str):
     if not device.startswith("cpu"):
         yield
         return
-    wanted = os.environ.get(THREADS_ENV_VAR, "").strip()
-    try:
-        n = max(1, int(wanted)) if wanted else 1
-    except ValueError:
-        raise ValueError(f"{THREADS_ENV_VAR} must be a positive integer, got {wanted!r}") from None
+    from ..settings import Settings
+
+    n = Settings.from_env().demo_threads
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

@@ -32,28 +32,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from .registry import get_spec
 from .result import DemoResult
 
-__all__ = ["DemoWorker", "run_demo_limited", "demo_timeout", "TIMEOUT_ENV_VAR", "DEFAULT_TIMEOUT"]
+__all__ = ["DemoWorker", "run_demo_limited", "demo_timeout"]
 
-TIMEOUT_ENV_VAR = "NNQA_DEMO_TIMEOUT"
-DEFAULT_TIMEOUT = 60.0  # seconds; every demo at default parameters takes under 6 s on 2 cores
 STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import torch (not counted in a run)
 
 
 def demo_timeout() -> float:
-    """The per-demo time limit in seconds: ``$NNQA_DEMO_TIMEOUT``, else 60. Raises ValueError."""
-    raw = os.environ.get(TIMEOUT_ENV_VAR, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{TIMEOUT_ENV_VAR} must be a positive number of seconds, got {raw!r}")
-    return value
+    """The per-demo time limit in seconds: ``Settings.demo_timeout`` (NNQA_DEMO_TIMEOUT, 60).
+
+    Raises:
+        ValueError: NNQA_DEMO_TIMEOUT is not a positive number of seconds.
+    """
+    from ..settings import Settings
+
+    return Settings.from_env().demo_timeout
 
 
 class DemoWorker:
@@ -159,7 +155,7 @@ class DemoWorker:
         if kind == "ok":
             return payload
         if kind == "ValueError":
-            raise ValueError(payload)
+            raise InputError(payload)
         raise RuntimeError(f"the demo {name!r} failed after {time.perf_counter() - start:.1f} s:"
                            f" {payload}")  # fmt: skip
 

@@ -1,7 +1,7 @@
-"""The demo registry: names, titles, cards and parameter bounds, without torch.
+"""The demo registry: names, titles and parameter bounds, without torch.
 
-This module is the light half of ``nnqa.demos``: ``list_demos()`` and ``demos_for_card()`` are
-called on every answer the tutor gives, so nothing here imports torch or matplotlib. Each
+This module is the light half of ``nnqa.demos``: ``list_demos()`` and ``get_spec()`` are
+called by the chat and the web app, so nothing here imports torch or matplotlib. Each
 demo's parameters (default, bounds, choices) are declared once, here; the demo module's
 ``Config`` checks itself against them in ``__post_init__``. ``run_demo`` imports the heavy
 demo module only when a demo actually runs.
@@ -14,31 +14,11 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# The card fronts the demos illustrate, exactly as they appear in the user's deck (typos kept).
-CARD_FRONTS: tuple[str, ...] = (
-    "What is deep learning, and how does it contrast with other machine learning algorithms?",
-    "Vanishing Gradient",
-    "Exploding Gradient",
-    "Explain backpropagation in detail",
-    "What is a perceptron?",
-    "What is an activation function?",
-    "What is gradient descent in neural netowrks?",
-    "What is a feedforward neural network?",
-    "What is a loss function in neural networks?",
-    "What is backpropagation?",
-    "What is ReLU?",
-    "What is dropout in neural networks?",
-    "What is a convolutional neural network (CNN)?",
-    "What is a recurrent neural network (RNN)?",
-    "What is a long short-term memory (LSTM)?",
-)
+from ..errors import InputError, NotFound
 
 
-class UnknownDemoError(KeyError, ValueError):
+class UnknownDemoError(NotFound, InputError):
     """No demo has this name. A KeyError (lookup) and a ValueError (bad argument) at once."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -66,35 +46,35 @@ class Param:
         kind = self.type
         if kind == "str":
             if not isinstance(value, str):
-                raise ValueError(f"{self.name} must be a string, got {value!r}")
+                raise InputError(f"{self.name} must be a string, got {value!r}")
             if self.choices and value not in self.choices:
-                raise ValueError(
+                raise InputError(
                     f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}"
                 )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError(
+            raise InputError(
                 f"{self.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}"
             )
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+            raise InputError(f"{self.name} must be a number, got {value!r}") from None
         if not math.isfinite(number):
-            raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+            raise InputError(f"{self.name} must be a finite number, got {value!r}")
         if kind == "int":
             if isinstance(value, str):
                 try:
                     number = int(value.strip())
                 except ValueError:
-                    raise ValueError(f"{self.name} must be an integer, got {value!r}") from None
+                    raise InputError(f"{self.name} must be an integer, got {value!r}") from None
             elif number != int(number):
-                raise ValueError(f"{self.name} must be an integer, got {value!r}")
+                raise InputError(f"{self.name} must be an integer, got {value!r}")
             number = int(number)
         if (self.min is not None and number < self.min) or (
             self.max is not None and number > self.max
         ):
-            raise ValueError(
+            raise InputError(
                 f"{self.name} must be between {self.min} and {self.max}, got {value!r}"
             )
         return number
@@ -118,7 +98,6 @@ class DemoSpec:
 
     name: str
     title: str
-    cards: tuple[str, ...]  # card fronts it illustrates, most direct first
     params: tuple[Param, ...]
     summary: str = ""
     module: str = field(default="")  # dotted path; "nnqa.demos.<name>" when empty
@@ -132,7 +111,7 @@ class DemoSpec:
         known = {p.name: p for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"unknown parameter(s) {', '.join(unknown)} for demo {self.name!r}; "
                 f"valid: {', '.join(known)}"
             )
@@ -142,20 +121,17 @@ class DemoSpec:
         return {
             "name": self.name,
             "title": self.title,
-            "cards": list(self.cards),
             "summary": self.summary,
             "params": [p.to_dict() for p in self.params],
         }
 
 
-_F = CARD_FRONTS
 DEMOS: dict[str, DemoSpec] = {
     s.name: s
     for s in (
         DemoSpec(
             "vanishing_gradients",
             "Vanishing gradients: per-layer gradient norms in a deep MLP",
-            ("Vanishing Gradient", "What is ReLU?", "What is an activation function?"),
             (
                 Param("layers", 20, 2, 60, help="hidden layers in the MLP"),
                 Param("width", 64, 4, 256, help="units per hidden layer"),
@@ -167,7 +143,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "exploding_gradients",
             "Exploding gradients: a badly initialised deep net diverges; clipping tames it",
-            ("Exploding Gradient",),
             (
                 Param("layers", 12, 2, 40, help="hidden layers in the MLP"),
                 Param("width", 32, 4, 128, help="units per hidden layer"),
@@ -185,7 +160,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "backpropagation",
             "Backpropagation by hand: the chain rule against autograd",
-            ("Explain backpropagation in detail", "What is backpropagation?"),
             (
                 Param("inputs", 3, 1, 32, help="input features"),
                 Param("hidden", 4, 1, 64, help="hidden units"),
@@ -200,7 +174,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "perceptron",
             "The perceptron rule: converges on separable data, never on XOR",
-            ("What is a perceptron?",),
             (
                 Param("points", 100, 10, 2000, help="points in the separable set"),
                 Param("margin", 0.1, 0.01, 0.5, help="gap kept around the true separating line"),
@@ -213,7 +186,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "activation_functions",
             "Activation functions and their derivatives (via autograd)",
-            ("What is an activation function?", "What is ReLU?", "Vanishing Gradient"),
             (
                 Param("x_range", 6.0, 0.5, 50.0, help="plot x from -x_range to x_range"),
                 Param("points", 1001, 11, 100001, help="grid points"),
@@ -225,7 +197,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "gradient_descent",
             "Gradient descent on a 2-D loss surface: learning rate too small, good, too large",
-            ("What is gradient descent in neural netowrks?",),
             (
                 Param("lr_small", 0.005, 1e-5, 1.0, help="a learning rate that is too small"),
                 Param("lr_good", 0.3, 1e-5, 1.0, help="a learning rate that converges"),
@@ -239,7 +210,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "feedforward",
             "A feedforward network learns the two-moons boundary",
-            ("What is a feedforward neural network?",),
             (
                 Param("hidden", 32, 2, 128, help="units per hidden layer"),
                 Param("layers", 2, 1, 4, help="hidden layers"),
@@ -254,7 +224,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "loss_functions",
             "MSE against cross-entropy: the gradient when the prediction is wrong",
-            ("What is a loss function in neural networks?",),
             (
                 Param(
                     "worst_logit",
@@ -273,7 +242,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "dropout",
             "Dropout narrows the gap between training and validation loss",
-            ("What is dropout in neural networks?",),
             (
                 Param("p", 0.5, 0.05, 0.9, help="dropout probability"),
                 Param("hidden", 128, 8, 256, help="units per hidden layer"),
@@ -288,7 +256,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "cnn",
             "A small CNN against an MLP of similar size on 8×8 digits",
-            ("What is a convolutional neural network (CNN)?",),
             (
                 Param("filters", 8, 1, 32, help="filters in each conv layer"),
                 Param("epochs", 20, 1, 50, help="passes over the training images"),
@@ -301,10 +268,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "rnn_vs_lstm",
             "RNN against LSTM: remembering the first token of a growing sequence",
-            (
-                "What is a recurrent neural network (RNN)?",
-                "What is a long short-term memory (LSTM)?",
-            ),
             (
                 Param("max_length", 40, 5, 60, help="longest sequence tried"),
                 Param("lengths", 3, 1, 4, help="how many sequence lengths from 5 to max_length"),
@@ -320,7 +283,6 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             "deep_vs_classical",
             "A linear model against a small network on circles, and what the hidden layer learned",
-            (_F[0],),
             (
                 Param("hidden", 8, 2, 64, help="hidden units"),
                 Param("samples", 400, 50, 2000, help="points (half kept for testing)"),
@@ -333,15 +295,6 @@ DEMOS: dict[str, DemoSpec] = {
         ),
     )
 }
-assert all(c in CARD_FRONTS for s in DEMOS.values() for c in s.cards)
-
-# For each card, the order demos are suggested in: the most direct demo first, listed here
-# where registry order would mislead (ReLU is best seen in activation_functions).
-_CARD_ORDER: dict[str, tuple[str, ...]] = {
-    "What is ReLU?": ("activation_functions", "vanishing_gradients"),
-    "What is an activation function?": ("activation_functions", "vanishing_gradients"),
-    "Vanishing Gradient": ("vanishing_gradients", "activation_functions"),
-}
 
 
 def get_spec(name: str) -> DemoSpec:
@@ -353,27 +306,12 @@ def get_spec(name: str) -> DemoSpec:
 
 
 def list_demos() -> list[dict[str, Any]]:
-    """Every demo as plain data: name, title, cards, summary and params with bounds.
+    """Every demo as plain data: name, title, summary and params with bounds.
 
     >>> [d["name"] for d in list_demos()][:2]
     ['vanishing_gradients', 'exploding_gradients']
     """
     return [s.to_dict() for s in DEMOS.values()]
-
-
-def demos_for_card(front: str) -> list[str]:
-    """Names of the demos illustrating the card with this exact front, most direct first.
-
-    Unknown fronts give an empty list (most cards have no demo).
-
-    >>> demos_for_card("What is a perceptron?")
-    ['perceptron']
-    """
-    names = [s.name for s in DEMOS.values() if front in s.cards]
-    order = _CARD_ORDER.get(front, ())
-    return sorted(
-        names, key=lambda n: (order.index(n) if n in order else len(order), names.index(n))
-    )
 
 
 def check_config(name: str, cfg: Any) -> None:

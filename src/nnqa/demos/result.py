@@ -1,7 +1,8 @@
 """DemoResult: what one demo run hands back (figure, measured numbers, words).
 
-Owns rendering for a person (``__str__``) and for JSON (``to_dict``). Leaves the computing to
-the demo modules. Importing this module does not import torch or matplotlib.
+Owns its plain-text reading (``__str__``, numbers as `nnqa.render` writes them) and JSON
+(``to_dict``). Leaves the computing to the demo modules. Importing this module does not
+import torch or matplotlib.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..render import number
 
 
 def _plain(value: Any) -> Any:
@@ -23,18 +26,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, tuple)):
-        if len(value) > 8:
-            head = ", ".join(_fmt(v) for v in value[:4])
-            tail = ", ".join(_fmt(v) for v in value[-2:])
-            return f"[{head}, … {tail}] ({len(value)} values)"
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,7 @@ class DemoResult:
         lines = [self.title, "=" * len(self.title), ""]
         lines += textwrap.wrap(self.text, width=88)
         lines += ["", "Metrics:"]
-        lines += [f"  {k}: {_fmt(v)}" for k, v in self.metrics.items()]
+        lines += [f"  {k}: {number(v)}" for k, v in self.metrics.items()]
         ps = ", ".join(f"{k}={v}" for k, v in self.params.items())
         lines += ["", f"({self.name} on {self.device} in {self.seconds:.2f} s; {ps})"]
         return "\n".join(lines)

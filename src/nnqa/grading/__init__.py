@@ -13,8 +13,6 @@ from .grader import (
     clauses,
     combine,
     find_card,
-    grade,
-    grade_text,
     is_keyword_bag,
     steps_named,
 )
@@ -32,8 +30,6 @@ __all__ = [
     "combine",
     "content_words",
     "find_card",
-    "grade",
-    "grade_text",
     "is_keyword_bag",
     "is_non_answer",
     "key_points",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..cards import Card
+from ..decks.cards import Card
 from .guards import (  # noqa: F401  (re-exported: the grader's public word tools)
     content_words,
     is_keyword_bag,
@@ -45,8 +45,6 @@ __all__ = [
     "Grader",
     "KeyPoint",
     "key_points",
-    "grade",
-    "grade_text",
     "is_keyword_bag",
     "steps_named",
     "find_card",
@@ -204,7 +202,7 @@ class Grader:
         self, embedder=None, max_chars: int = 5000, calibration: Calibration = CALIBRATION
     ):
         if embedder is None:
-            from ..embeddings import Embedder
+            from ..search.embeddings import Embedder
 
             embedder = Embedder()
         self.embedder = embedder
@@ -344,48 +342,4 @@ class Grader:
 # ---------------------------------------------------------------- finding a card by its front
 
 
-from ..cards import find_card  # noqa: E402,F401  (re-exported; lives with the cards)
-
-# ---------------------------------------------------------------- module-level API
-
-_default: dict = {}
-_default_lock = threading.Lock()
-
-
-def _default_grader() -> tuple[Grader, list[Card]]:
-    """The grader and cards of the default tutor when it exists, else of the shipped deck."""
-    with _default_lock:
-        if "grader" not in _default:
-            try:
-                from .. import default_tutor  # type: ignore[attr-defined]
-
-                tutor = default_tutor()
-                grader, cards = tutor.grader, list(tutor.cards)
-            except ImportError:
-                from ..cards import load_decks
-                from ..settings import Settings
-
-                s = Settings.from_env()
-                grader, cards = Grader(max_chars=s.max_answer_chars), load_decks(s.knowledge)
-            _default.update(grader=grader, cards=cards)
-        return _default["grader"], _default["cards"]
-
-
-def grade(card: str, typed: str) -> Grade:
-    """Grade a typed answer to the card named by `card` (its front, close enough, or its id).
-
-    Raises:
-        KeyError: no card is named so; the message lists the closest fronts.
-
-    >>> g = grade("What is dropout in neural networks?", "randomly switching off units")  # doctest: +SKIP
-    >>> g.verdict                                                                        # doctest: +SKIP
-    'correct'
-    """
-    grader, cards = _default_grader()
-    return grader.grade_card(find_card(cards, card), typed)
-
-
-def grade_text(reference: str, typed: str, question: str | None = None) -> Grade:
-    """Grade a typed answer against a teacher's own reference answer; same grader, same fields."""
-    grader, _ = _default_grader()
-    return grader.grade_text(reference, typed, question)
+from ..decks.cards import find_card  # noqa: E402,F401  (re-exported; lives with the cards)

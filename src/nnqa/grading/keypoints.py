@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..cards import Card
+from ..decks.cards import Card
 
 __all__ = ["KeyPoint", "key_points", "paraphrases", "CORE_WEIGHT"]
 

@@ -17,7 +17,7 @@ The decision, in order (text only, see `resolve`):
    question, answered on its own; an elliptical one ("and for exploding gradients?")
    carries over the aspect of the turn before.
 
-Leaves out: ranking (see `tutor.rank`), intents such as "quiz me" (see `intents`), and
+Leaves out: ranking (see `nnqa.search.retrieval`, passed in as `retriever`), intents such as "quiz me" (see `intents`), and
 the conversation's state (see `chat`, which keeps the topic between messages).
 """
 
@@ -26,10 +26,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .cards import Card
-from .query import ASPECTS, aspect_of, is_small_talk
+from ..decks.cards import Card
+from ..decks.cardtext import subject_of
+from ..search.query import ASPECTS, aspect_of, is_small_talk
+from ..search.retrieval import CardScore
+from ..text import prefix
+from .policy import ABSTAIN_BELOW
 
-__all__ = ["Topic", "Resolution", "resolve", "subject_of", "own_words", "follow", "topic_of"]
+__all__ = ["Topic", "Resolution", "resolve", "own_words", "follow", "topic_of"]
 
 HISTORY_TURNS = 8  # earlier messages read to find the topic (one ranking each)
 
@@ -122,25 +126,6 @@ class Resolution:
         return dict(self.__dict__)
 
 
-def subject_of(front: str) -> str:
-    """A card front as a noun phrase to put in place of "it".
-
-    >>> subject_of("What is a long short-term memory (LSTM)?")
-    'long short-term memory (LSTM)'
-    >>> subject_of("Explain backpropagation in detail"), subject_of("Vanishing Gradient")
-    ('backpropagation', 'Vanishing Gradient')
-    """
-    s = front.strip().rstrip("?.! ")
-    s = re.sub(
-        r"^(?:what|who|how)\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?|^(?:explain|describe|define)\s+",
-        "",
-        s,
-        flags=re.IGNORECASE,
-    )
-    s = re.sub(r"\s+in (?:detail|neural net\w*)$", "", s, flags=re.IGNORECASE)
-    return s.split(",")[0].strip() or front
-
-
 def _words(text: str) -> list[str]:
     return [w.lower().strip("'") for w in _WORD.findall(text)]
 
@@ -198,7 +183,7 @@ def resolve(message: str, topic: Topic | None) -> Resolution:
     Returns:
         A `Resolution`: the query to rank, and whether the topic card is kept.
 
-    >>> from nnqa.cards import Card
+    >>> from nnqa.decks.cards import Card
     >>> t = Topic(Card("Vanishing Gradient", "...", "deck", "deck.txt", 1, ()))
     >>> r = resolve("what causes it?", t)
     >>> r.query, r.keep_topic
@@ -243,38 +228,33 @@ def _same_subject(topic: Card, other: Card) -> bool:
     return bool(want) and want <= set(own_words(other.front))
 
 
-def _stem(word: str) -> str:
-    return word[:5] if len(word) > 5 else word
-
-
 def _mentions(card: Card, words: list[str]) -> bool:
     """Whether a card's text uses every one of the words (compared by their first letters)."""
-    have = {_stem(w) for w in _words(card.front + " " + card.plain_back)}
-    return bool(words) and all(_stem(w) in have for w in words)
+    have = {prefix(w) for w in _words(card.front + " " + card.plain_back)}
+    return bool(words) and all(prefix(w) in have for w in words)
 
 
-def _unknown(tutor, words: list[str]) -> bool:
+def _unknown(vocab, words: list[str]) -> bool:
     """Whether no card uses any of the words (they cannot name a subject of the decks)."""
-    known = tutor.vocab.words | set(tutor.vocab.acronyms)
+    known = vocab.words | set(vocab.acronyms)
     return bool(words) and not any(w in known for w in words)
 
 
-def follow(tutor, text: str, topic: Topic | None, card_pos=None):
+def follow(retriever, text: str, topic: Topic | None, card_pos=None):
     """Rank the cards for a message in context: `(resolution, ranked CardScores)`.
 
     When the resolution keeps the topic, the topic card comes first, quoting the section
     the message asks about; if the topic card has no such section but another card on
     the same subject does ("what are the steps?" after "what is backpropagation?"), that
-    card answers. One `tutor.rank` call: one encode.
+    card answers. `retriever` is what ranks (a `nnqa.search.retrieval.Retriever`: its
+    `rank`, `cards` and `vocab`). One `rank` call: one encode.
     """
-    from .retrieval import ABSTAIN_BELOW, CardScore
-
     res = resolve(text, topic)
-    ranked = tutor.rank(res.query, card_pos=card_pos)
+    ranked = retriever.rank(res.query, card_pos=card_pos)
     # the query's aspect words may have been rewritten ("stop them"): apply the message's
     ranked = [
         CardScore(cs.card, cs.score, sec)
-        if (sec := _aspect_section(tutor.cards[cs.card], res.aspect)) is not None
+        if (sec := _aspect_section(retriever.cards[cs.card], res.aspect)) is not None
         else cs
         for cs in ranked
     ]
@@ -285,24 +265,24 @@ def follow(tutor, text: str, topic: Topic | None, card_pos=None):
         # itself uses its words ("what does batch normalization do here?"), or when it asks
         # for an aspect in words no card uses ("what are the steps involved?")
         own = own_words(res.message)
-        if not (_mentions(topic.card, own) or (res.aspect and _unknown(tutor, own))):
+        if not (_mentions(topic.card, own) or (res.aspect and _unknown(retriever.vocab, own))):
             return res, ranked
         res = replace(res, leans=True, keep_topic=True, reason=res.reason + ", topic card uses it")
         if res.query == res.message:
             res = replace(res, query=_replace_pointer(res.message, topic.subject))
-        ranked = tutor.rank(res.query, card_pos=card_pos)
-    pos = next((i for i, c in enumerate(tutor.cards) if c.id == topic.card.id), None)
+        ranked = retriever.rank(res.query, card_pos=card_pos)
+    pos = next((i for i, c in enumerate(retriever.cards) if c.id == topic.card.id), None)
     if pos is None or (card_pos is not None and topic.card.id not in card_pos):
         return res, ranked  # the topic card is not in this deck selection
     if res.aspect and _aspect_section(topic.card, res.aspect) is None:
         for cs in ranked[:3]:
-            other = tutor.cards[cs.card]
+            other = retriever.cards[cs.card]
             if _aspect_section(other, res.aspect) is not None and _same_subject(topic.card, other):
                 pos = cs.card
                 break
     mine = next((cs for cs in ranked if cs.card == pos), CardScore(pos, 0.0, 0))
     if res.section is not None:
-        heads = [s.heading for s in tutor.cards[pos].sections]
+        heads = [s.heading for s in retriever.cards[pos].sections]
         mine = CardScore(pos, mine.score, heads.index(res.section) if res.section in heads else 0)
     # the learner is still on this card: answer from it even if the reworded query scores
     # low (it is "it" they asked about), never abstain
@@ -310,17 +290,15 @@ def follow(tutor, text: str, topic: Topic | None, card_pos=None):
     return res, [mine] + [cs for cs in ranked if cs.card != pos]
 
 
-def topic_after(tutor, ranked, res: Resolution, topic: Topic | None) -> Topic | None:
+def topic_after(cards, ranked, res: Resolution, topic: Topic | None) -> Topic | None:
     """The topic once a message is answered: the quoted card, or the old topic on abstaining."""
-    from .retrieval import ABSTAIN_BELOW
-
     if ranked and ranked[0].score >= ABSTAIN_BELOW:
-        card = tutor.cards[ranked[0].card]
+        card = cards[ranked[0].card]
         return Topic(card, card.sections[ranked[0].section].heading)
     return topic if res.leans else None
 
 
-def topic_of(tutor, history: list[str] | None, card_pos=None) -> Topic | None:
+def topic_of(retriever, history: list[str] | None, card_pos=None) -> Topic | None:
     """Replay earlier messages (oldest first) to find what the conversation is on."""
     topic = None
     for msg in (history or [])[-HISTORY_TURNS:]:
@@ -329,6 +307,6 @@ def topic_of(tutor, history: list[str] | None, card_pos=None) -> Topic | None:
         text = " ".join(msg.split())
         if not text or is_chatter(text):
             continue
-        res, ranked = follow(tutor, text, topic, card_pos)
-        topic = topic_after(tutor, ranked, res, topic)
+        res, ranked = follow(retriever, text, topic, card_pos)
+        topic = topic_after(retriever.cards, ranked, res, topic)
     return topic

@@ -20,14 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .cards import Card
-from .grading import Grade, Grader, find_card
+from ..decks.cards import Card, find_card
+from ..errors import InputError, NotFound
+from ..grading import Grade, Grader
+from ..render import RATING_NAMES, review_text
 from .store import LoggedReview, Store
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
 
 EASY_AT = 0.9  # a correct answer scoring this high is rated Easy
-RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
 
 def rating_for(verdict: str, score: float) -> int:
@@ -39,17 +40,6 @@ def rating_for(verdict: str, score: float) -> int:
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _when(due: datetime, now: datetime) -> str:
-    secs = (due - now).total_seconds()
-    if secs < 90:
-        return "now"
-    if secs < 3600 * 1.5:
-        return f"in {round(secs / 60)} min"
-    if secs < 86400 * 1.5:
-        return f"in {round(secs / 3600)} h"
-    return f"in {round(secs / 86400)} days ({due:%Y-%m-%d})"
 
 
 @dataclass(frozen=True)
@@ -72,16 +62,7 @@ class Review:
         return self.override or self.grade.verdict
 
     def __str__(self) -> str:
-        head = str(self.grade)
-        if self.override:
-            head = (
-                f"{self.verdict.upper()} (you overruled the grader's {self.machine_verdict})\n"
-                + head.split("\n", 1)[-1]
-            )
-        return (
-            f"{head}\nRated {RATING_NAMES[self.rating]}; due again "
-            f"{_when(self.due, self.reviewed_at)}."
-        )
+        return review_text(self)
 
     def to_dict(self) -> dict:
         return {
@@ -147,19 +128,31 @@ class Quiz:
         tutor=None,
         store: Store | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        grader: Grader | None = None,
+        cards: list[Card] | None = None,
     ):
+        """A review session for `learner`.
+
+        Args:
+            tutor: where the grader, the cards and the data folder come from (default:
+                `default_tutor()`, unless both `grader` and `cards` are given).
+            store: the progress file (default: `settings.data_dir / "progress.sqlite3"`).
+            clock: the time now, as an aware datetime (tests pass their own).
+            grader, cards: grade with this grader over these cards instead of the tutor's.
+        Raises:
+            ValueError: the learner id is empty.
+        """
         from fsrs import Scheduler
 
         if not learner.strip():
-            raise ValueError("a learner id cannot be empty")
+            raise InputError("a learner id cannot be empty")
         self.learner = learner
-        if tutor is None:
-            from .grading.grader import _default_grader
+        if tutor is None and (grader is None or cards is None):
+            from ..tutor import default_tutor
 
-            self.grader, self.cards = _default_grader()
-        else:
-            grader = getattr(tutor, "grader", None) or Grader(tutor.embedder)
-            self.grader, self.cards = grader, list(tutor.cards)
+            tutor = default_tutor()
+        self.grader = grader or tutor.grader
+        self.cards = list(cards if cards is not None else tutor.cards)
         settings = getattr(tutor, "settings", None)  # the tutor's data folder, else NNQA_DATA_DIR
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = clock
@@ -218,7 +211,7 @@ class Quiz:
 
         logged = self.store.review(review_id)
         if logged.learner != self.learner:
-            raise KeyError(f"review {review_id} is not {self.learner!r}'s")
+            raise NotFound(f"review {review_id} is not {self.learner!r}'s")
         verdict = "correct" if correct else "incorrect"
         rating = 3 if correct else 1
         before = (
@@ -306,12 +299,3 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
         say(str(last))
     say(str(quiz.stats()).split("\n", 1)[0])
     return done
-
-
-def _main() -> None:  # python -m nnqa.quiz LEARNER
-    learner = sys.argv[1] if len(sys.argv) > 1 else "default"
-    run_terminal_quiz(learner)
-
-
-if __name__ == "__main__":
-    _main()

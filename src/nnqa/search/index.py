@@ -1,16 +1,18 @@
 """The vector index: every card's front, whole answer and sections as rows of a FAISS index.
 
-Owns what is embedded for each card (`rows_for`), the files under `index/` (the FAISS
-index, the row metadata and a versioned JSON manifest), checking them against the deck
+Owns the files under `index/` (the FAISS index, the row metadata and a versioned JSON
+manifest) for the rows `nnqa.decks.cardtext.all_rows` gives, checking them against the deck
 and the model, and rebuilding them atomically, reusing vectors whose text is unchanged.
 Row *i* of `rows.json` is FAISS id *i*. Small indexes search exactly (`IndexFlatIP`); past
 `APPROX_ABOVE_ROWS` rows they search an inverted file (`IndexIVFFlat`) whose trained
 centroids are reused when a deck is added, so an update costs the new cards' embedding.
-Leaves out: scoring and quoting (see `retrieval`), which cards a deck holds (see `tutor`).
+Leaves out: what is embedded for a card (see `nnqa.decks.cardtext`), scoring (see
+`retrieval`) and which cards a deck holds (see `nnqa.decks.library`).
 
 Files, all written to a temporary name and renamed into place, the manifest last:
     index/vectors.faiss   FAISS index over unit vectors (inner product = cosine)
-    index/rows.json       [{"card": id, "kind": "front"|"card"|"section", "section": i, "hash": h}]
+    index/rows.json       [{"card": id, "kind": k, "section": i, "hash": h}], one row a line;
+                          k is "front", "card", "section", "point" or "aside" (see cardtext)
     index/manifest.json   {"format": 1, "model": ..., "dim": ..., "content_hash": ..., ...}
 """
 
@@ -19,9 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .cards import PARSER_VERSION, Card
+from ..decks.cards import PARSER_VERSION, Card
+from ..decks.cardtext import Row, all_rows, text_hash
+from ..files import atomic_write, atomic_write_with, file_sha
 
 __all__ = [
-    "Row",
     "CardIndex",
-    "rows_for",
     "content_hash",
     "load_or_build",
     "make_faiss",
@@ -61,166 +60,12 @@ IVF_NPROBE_MIN = 48  # and at least an eighth of the lists
 ENCODE_CHUNK = 2048
 
 
-@dataclass(frozen=True)
-class Row:
-    """One vector of the index: which card, which part of it, and the text embedded."""
-
-    card: str  # card id
-    kind: str  # "front" | "card" | "section"
-    section: int  # index into card.sections; -1 for front and card rows
-    text: str
-
-    @property
-    def hash(self) -> str:
-        return text_hash(self.text)
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def rows_for(card: Card, subjects: frozenset[str] = frozenset()) -> list[Row]:
-    """The rows embedded for one card: its front, its whole answer, and each section.
-
-    A one-section card gets no separate section row (it would repeat the whole answer).
-    A key point labelled with another card's subject ("Dropout: randomly dropping units..."
-    inside "Exploding Gradient") is kind "aside": it is about that other card's topic, so
-    ranking counts it for less (see `retrieval`). `subjects` come from `subjects_of`.
-
-    >>> from nnqa.cards import parse_text_deck
-    >>> c = parse_text_deck("D\\nWhat is ReLU?\\nmax(0, x)\\n", "d.txt")[0]
-    >>> [(r.kind, r.text) for r in rows_for(c)]
-    [('front', 'What is ReLU?'), ('card', 'What is ReLU? max(0, x)')]
-    """
-    rows = [
-        Row(card.id, "front", -1, card.front),
-        Row(card.id, "card", -1, f"{card.front} {card.plain_back}"),
-    ]
-    if len(card.sections) > 1:
-        for i, s in enumerate(card.sections):
-            label = f"{card.front}: {s.heading}" if s.heading else card.front
-            rows.append(Row(card.id, "section", i, f"{label}. {s.plain}"))
-    points = [(i, p) for i, s in enumerate(card.sections) for p in key_points(s)]
-    if len(points) > 1:
-        own = subject_of(card.front)
-        for i, p in points:
-            kind = "aside" if is_aside(p, own, subjects) else "point"
-            rows.append(Row(card.id, kind, i, p))
-    return rows
-
-
-def is_aside(point: str, own: str, subjects: frozenset[str]) -> bool:
-    """Whether a point is labelled with another card's subject ("Dropout: ...")."""
-    label = point.split(":", 1)[0].strip().lower() if ":" in point[:40] else ""
-    return bool(label) and label != own and label in subjects
-
-
-def lexical_text(card: Card, subjects: frozenset[str] = frozenset()) -> str:
-    """The words BM25 indexes for a card: its front and answer, less its asides."""
-    own = subject_of(card.front)
-    kept = [
-        line
-        for s in card.sections
-        for line in (re.sub(r"^\s*[-*•#]+\s+", "", x).strip() for x in s.lines)
-        if not is_aside(line, own, subjects)
-    ]
-    return " ".join([card.front, *kept])
-
-
-_SUBJECT_NOISE = re.compile(
-    r"^(what|who|how)\s+(is|are|does|do)\s+(an?\s+|the\s+)?|\?$|\s*\([^)]*\)|"
-    r"\s+in\s+neural\s+\w+$",
-    re.IGNORECASE,
-)
-
-
-def subject_of(front: str) -> str:
-    """What a card is about, from its front: "What is dropout in neural networks?" -> "dropout".
-
-    >>> subject_of("What is a convolutional neural network (CNN)?")
-    'convolutional neural network'
-    """
-    text = front.strip()
-    for _ in range(3):  # the patterns peel off one layer at a time
-        text = _SUBJECT_NOISE.sub("", text).strip()
-    return text.lower()
-
-
-def subjects_of(cards: list[Card]) -> frozenset[str]:
-    return frozenset(subject_of(c.front) for c in cards)
-
-
-def all_rows(cards: list[Card]) -> list[Row]:
-    """Every card's rows, in card order: row *i* is FAISS id *i*."""
-    subjects = subjects_of(cards)
-    return [r for c in cards for r in rows_for(c, subjects)]
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
-
-
-def key_points(section) -> list[str]:
-    """A section's key points: each bullet or sentence with 4+ words, bullet marks dropped.
-
-    Short bullets ("Effects:", "Poor Performance") are labels, not points, and are skipped.
-    """
-    out = []
-    for line in section.lines:
-        text = re.sub(r"^\s*[-*•]\s+", "", line).strip()
-        for sent in _SENTENCE.split(text):
-            if len(sent.split()) >= 4:
-                out.append(sent.strip())
-    return out
-
-
 def content_hash(rows: list[Row], model_id: str) -> str:
     """A hash of everything the vectors depend on: the rows' texts, ids and the model."""
     h = hashlib.sha256(f"nnqa-index:{FORMAT_VERSION}:{PARSER_VERSION}:{model_id}\n".encode())
     for r in rows:
         h.update(f"{r.card}\x1f{r.kind}\x1f{r.section}\x1f{r.text}\n".encode())
     return h.hexdigest()
-
-
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):  # 4 MiB at a time: a 100k-card index is ~350 MB
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic_write_faiss(path: Path, index) -> str:
-    """Write a FAISS index straight to a temp file (no in-memory copy), fsync, rename; sha256."""
-    import faiss
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        faiss.write_index(index, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        sha = _file_sha(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        return sha
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the index is not secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -245,7 +90,8 @@ class IndexStatus:
 class CardIndex:
     """A FAISS index with its rows; `search` takes unit query vectors.
 
-    `vectors` keeps a copy of the row vectors (n, dim) for exact re-scoring and reuse.
+    Keeps no copy of the vectors: `vectors()` reads them back from FAISS (n, dim) when a
+    rebuild reuses them or a test checks a search against brute force.
     """
 
     def __init__(self, faiss_index, rows: list[dict], manifest: dict):
@@ -365,7 +211,7 @@ def _read(folder: Path) -> tuple[dict, list[dict], object]:
         raise ValueError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}")
     for name, sha in manifest.get("files", {}).items():
         p = folder / name
-        if not p.exists() or _file_sha(p) != sha:
+        if not p.exists() or file_sha(p) != sha:
             raise ValueError(f"{name} is missing or does not match the manifest")
     rows = json.loads((folder / "rows.json").read_text())
     index = faiss.read_index(str(folder / "vectors.faiss"))
@@ -496,8 +342,12 @@ def write(
         for r, h in zip(rows, hashes, strict=True)
     ]
     rows_bytes = ("[\n" + ",\n".join(map(json.dumps, meta)) + "\n]\n").encode()
-    faiss_sha = _atomic_write_faiss(folder / "vectors.faiss", index)
-    _atomic_write(folder / "rows.json", rows_bytes)
+    import faiss
+
+    faiss_sha = atomic_write_with(
+        folder / "vectors.faiss", lambda tmp: faiss.write_index(index, tmp)
+    )
+    rows_sha = atomic_write(folder / "rows.json", rows_bytes)
     manifest = {
         "format": FORMAT_VERSION,
         "model": model_id,
@@ -508,8 +358,8 @@ def write(
         "decks": decks,
         "files": {
             "vectors.faiss": faiss_sha,
-            "rows.json": hashlib.sha256(rows_bytes).hexdigest(),
+            "rows.json": rows_sha,
         },
     }
-    _atomic_write(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    atomic_write(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return CardIndex(index, meta, manifest)

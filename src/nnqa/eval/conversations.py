@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .evaluate import load_jsonl
+from .labelled import load_jsonl
 
 __all__ = ["ConversationReport", "conversation_report"]
 

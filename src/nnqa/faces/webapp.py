@@ -18,12 +18,10 @@ from functools import partial
 
 import gradio as gr
 
-from .tutor import Tutor, default_tutor
-from .web import ASK_CONCURRENCY, DEMO_CONCURRENCY, Web, demos_registry
+from ..tutor import Tutor, default_tutor
+from .web import Web, demos_registry
 
 __all__ = ["build_app", "launch_options"]
-
-QUEUE_SIZE = 64  # requests waiting beyond this get "queue full" instead of piling up
 
 INTRO = (
     "# 🧠 nnqa\n"
@@ -75,8 +73,9 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
     web = Web(tutor)
     registry = demos_registry()
     specs = list(registry.DEMOS.values()) if registry else []
-    ask_limits = {"concurrency_limit": ASK_CONCURRENCY, "concurrency_id": "ask"}
-    demo_limits = {"concurrency_limit": DEMO_CONCURRENCY, "concurrency_id": "demo"}
+    limits = tutor.settings
+    ask_limits = {"concurrency_limit": limits.ask_concurrency, "concurrency_id": "ask"}
+    demo_limits = {"concurrency_limit": limits.demo_concurrency, "concurrency_id": "demo"}
     ui = {"api_visibility": "private"}
 
     with gr.Blocks(
@@ -104,7 +103,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     question = gr.Textbox(
                         placeholder="e.g. what causes vanishing gradients?",
                         show_label=False,
-                        max_length=tutor.settings.max_question_chars,
+                        max_length=limits.max_question_chars,
                         scale=6,
                         autofocus=True,
                         elem_id="question",
@@ -123,7 +122,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             learner = gr.Textbox(
                                 label="Your name",
                                 info="Your progress is kept under it, for your next visit.",
-                                max_length=64,
+                                max_length=limits.max_learner_chars,
                                 scale=3,
                                 elem_id="learner",
                             )
@@ -138,7 +137,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         typed = gr.Textbox(
                             label="Your answer",
                             lines=4,
-                            max_length=tutor.settings.max_answer_chars,
+                            max_length=limits.max_answer_chars,
                             elem_id="answer",
                         )
                         check_btn = gr.Button("Check my answer", variant="primary")
@@ -203,7 +202,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 search = gr.Textbox(
                     placeholder="Search the cards (words in the question or the answer)",
                     show_label=False,
-                    max_length=200,
+                    max_length=limits.max_search_chars,
                     elem_id="deck-search",
                 )
                 deck = gr.Markdown(web.deck_view(""), elem_id="deck-list", latex_delimiters=[])
@@ -231,7 +230,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         gr.api(web.grade, api_name="grade", **ask_limits)
         gr.api(web.demo, api_name="demo", **demo_limits)
 
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=ASK_CONCURRENCY)
+    demo.queue(max_size=limits.queue_size, default_concurrency_limit=limits.ask_concurrency)
     if warm:
         threading.Thread(target=_warm, args=(tutor,), daemon=True, name="nnqa-warm").start()
     return demo

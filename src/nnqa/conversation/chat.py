@@ -17,40 +17,34 @@ Ask tab calls `Chat.send`; `nnqa chat` calls `run_terminal_chat`.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answer import GUIDE, Answer, Hit
-from .cards import Card
-from .followup import Topic, follow, topic_after
-from .grading import Grade
+from ..answering.answer import GUIDE, Answer, Hit
+from ..answering.followup import Topic, follow, topic_after
+from ..answering.policy import answers
+from ..decks.cards import Card
+from ..grading import Grade
+from ..render import (
+    answer_markdown,
+    demo_markdown,
+    escape_md,
+    review_markdown,
+    unescape_md,
+)
+from ..search.query import clean
 from .intents import Intent, IntentRecognizer
-from .query import clean
 
-__all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for", "md"]
+__all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for"]
 
 COMMANDS_HELP = (
     'Ask a question, then follow up ("what causes it?", "how do I fix that?"). '
     'Say "quiz me" (or /quiz), "show me" (/demo), "tell me more" (/more); '
     'in a quiz: "skip", "I don\'t know", "show answer", "stop".'
 )
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
-
-
-def md(text: str) -> str:
-    """Escape Markdown's inline marks so card text reads as written; bullets stay bullets.
-
-    >>> md("f(x) = max(0,x) *not* <b>")
-    'f(x) = max(0,x) \\\\*not\\\\* \\\\<b\\\\>'
-    """
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _unmd(text: str) -> str:
-    return re.sub(r"\\([\\`*_{}\[\]<>#|])", r"\1", text.replace("**", ""))
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ class Reply:
         elif self.answer is not None and self.kind in ("answer", "more"):
             body = str(self.answer)
         else:
-            body = _unmd(self.text)
+            body = unescape_md(self.text)
         if self.followups:
             body += "\n\nTry: " + " | ".join(self.followups)
         return body
@@ -94,22 +88,6 @@ class Reply:
             "followups": list(self.followups),
             "demo_name": self.demo_name,
         }
-
-
-def _quote_md(answer: Answer) -> str:
-    """An answer as Markdown: the card (and section) in bold, the quote, where it is from."""
-    if answer.abstained:
-        lines = [md(answer.message)]
-        lines += [f"- {md(h.card.front)}" for h in answer.hits]
-        lines += [f"- {md(s)}" for s in answer.suggestions]
-        return "\n".join(lines)
-    h = answer.hits[0]
-    title = h.card.front + (f" — {h.section.heading}" if h.section.heading else "")
-    quote = "\n".join(f"> {md(ln)}" if ln.strip() else ">" for ln in h.quote.splitlines())
-    lines = [f"**{md(title)}**", "", quote, "", f"_{md(h.card.where)}_"]
-    if answer.related:
-        lines += ["", "Related: " + "; ".join(md(r.card.front) for r in answer.related)]
-    return "\n".join(lines)
 
 
 class Chat:
@@ -135,7 +113,7 @@ class Chat:
         self, tutor=None, learner: str = "default", quiz=None, intents=None, run_demo=None
     ):
         if tutor is None:
-            from .tutor import default_tutor
+            from ..tutor import default_tutor
 
             tutor = default_tutor()
         self.tutor = tutor
@@ -155,7 +133,7 @@ class Chat:
     def quiz(self):
         """The learner's FSRS review session (opened on first use)."""
         if self._quiz is None:
-            from .quiz import Quiz
+            from ..study.quiz import Quiz
 
             self._quiz = Quiz(self.learner, tutor=self.tutor)
         return self._quiz
@@ -208,13 +186,13 @@ class Chat:
 
     # -- questions --------------------------------------------------------------------
     def _answer(self, text: str) -> Reply:
-        res, ranked = follow(self.tutor, text, self.topic)
+        res, ranked = follow(self.tutor.retriever, text, self.topic)
         answer = self.tutor.quote(text, ranked)
-        self.topic = topic_after(self.tutor, ranked, res, self.topic)
+        self.topic = topic_after(self.tutor.cards, ranked, res, self.topic)
         if answer.best is not None:
             self._last = answer
             self._seen(answer.best)
-        return Reply("answer", _quote_md(answer), answer=answer, intent="question",
+        return Reply("answer", answer_markdown(answer), answer=answer, intent="question",
                      followups=self._suggest(answer))  # fmt: skip
 
     def _seen(self, hit: Hit) -> None:
@@ -238,19 +216,19 @@ class Chat:
                              "else, or say \"quiz me\".", intent="more",
                              followups=self._suggest())  # fmt: skip
             hit = Hit(fresh[0], 1.0, fresh[0].sections[0])
-        answer = Answer(f"more on {card.front}", (hit,), False, demos=_demos_for(hit.card))
+        answer = Answer(
+            f"more on {card.front}", (hit,), False, demos=self.tutor.demos_for(hit.card)
+        )
         self.topic = Topic(hit.card, hit.section.heading)
         self._seen(hit)
-        return Reply("more", _quote_md(answer), answer=answer, card=hit.card, intent="more",
+        return Reply("more", answer_markdown(answer), answer=answer, card=hit.card, intent="more",
                      followups=self._suggest(answer))  # fmt: skip
 
     # -- quizzing ---------------------------------------------------------------------
     def _card_named(self, words: str) -> Card | None:
         """The card a few words name ("dropout", "LSTMs"), or None when no card is close."""
-        from .retrieval import ABSTAIN_BELOW
-
         ranked = self.tutor.rank(words) if words.strip() else []
-        if ranked and ranked[0].score >= ABSTAIN_BELOW:
+        if answers(ranked):
             return self.tutor.cards[ranked[0].card]
         return None
 
@@ -267,7 +245,7 @@ class Chat:
     def _ask_quiz(self, about: str = "") -> Reply:
         card = self._card_named(about) if about else None
         if about and card is None:
-            return Reply("notice", f"I have no card on {md(about)!s}. Say \"quiz me\" for the "
+            return Reply("notice", f"I have no card on {escape_md(about)!s}. Say \"quiz me\" for the "
                          "next card due.", intent="quiz", followups=("Quiz me",))  # fmt: skip
         if card is None and self.topic and self.topic.card.id not in self._quizzed:
             card = self.topic.card
@@ -278,7 +256,7 @@ class Chat:
                          "come back later.", intent="quiz")  # fmt: skip
         self.pending = card
         self._quizzed.add(card.id)
-        text = (f"**Quiz:** {md(card.front)}\n\n_Type your answer, or say \"skip\", "
+        text = (f"**Quiz:** {escape_md(card.front)}\n\n_Type your answer, or say \"skip\", "
                 "\"I don't know\" or \"show answer\"._")  # fmt: skip
         return Reply("quiz_question", text, card=card, intent="quiz",
                      followups=("I don't know", "Skip"))  # fmt: skip
@@ -289,67 +267,55 @@ class Chat:
         self.topic = Topic(card)
         self._shown.setdefault(card.id, set()).update(range(len(card.sections)))
         g = review.grade
-        lines = [f"**{g.verdict.upper()}** (score {g.score:.2f})"]
-        lines += [f"- ! {md(n)}" for n in g.notes]
-        if g.covered:
-            lines += ["", "What you got right:"] + [f"- {md(p)}" for p in g.covered]
-        if g.missed and g.covered:
-            lines += ["", "What you missed:"] + [f"- {md(p)}" for p in g.missed]
-        lines += ["", f"The card's answer (_{md(card.where)}_):", ""]
-        lines += [f"> {md(ln)}" if ln.strip() else ">" for ln in card.back.splitlines()]
-        due = str(review).rsplit("\n", 1)[-1]  # "Rated Good; due again in 3 days (...)."
-        lines += ["", md(due)]
-        follow = ["Next question"] + (["Run the demo"] if _demos_for(card) else [])
-        return Reply("grade", "\n".join(lines), grade=g, review=review, card=card,
+        follow = ["Next question"] + (["Run the demo"] if self.tutor.demos_for(card) else [])
+        return Reply("grade", review_markdown(review), grade=g, review=review, card=card,
                      intent=intent, followups=tuple(follow))  # fmt: skip
 
     def _skip(self) -> Reply:
         skipped, self.pending = self.pending, None
         reply = self._ask_quiz()
-        note = f"Skipped _{md(skipped.front)}_ (no review recorded).\n\n"
+        note = f"Skipped _{escape_md(skipped.front)}_ (no review recorded).\n\n"
         return Reply(reply.kind, note + reply.text, card=reply.card, intent="skip",
                      followups=reply.followups)  # fmt: skip
 
     # -- demos ------------------------------------------------------------------------
     def _demo(self, about: str = "", defer: bool = False) -> Reply:
         try:
-            from . import demos
+            from .. import demos
         except ImportError:
             return Reply("notice", "The demos are not installed in this build.", intent="demo")
-        known = {d["name"]: d["cards"] for d in demos.list_demos()}
+        known = [d["name"] for d in demos.list_demos()]
         name = about.strip().lower().replace(" ", "_")
         if name in known:  # "/demo dropout": by name; its first card becomes the topic
-            card = next((c for c in self.tutor.cards if c.front in known[name]), None)
+            card = next(iter(self.tutor.library.cards_for_demo(name)), None)
         else:
             card = self._card_named(about) if about else (self.topic.card if self.topic else None)
-            names = demos.demos_for_card(card.front) if card else []
+            names = self.tutor.demos_for(card) if card else ()
             if not names:
-                what = f"for {md(card.front)}" if card else "yet: ask about a topic first"
+                what = f"for {escape_md(card.front)}" if card else "yet: ask about a topic first"
                 text = (f"I have no demo {what}. Or name one: "
-                        + ", ".join(md(n) for n in known) + ".")  # fmt: skip
+                        + ", ".join(escape_md(n) for n in known) + ".")  # fmt: skip
                 return Reply("notice", text, card=card, intent="demo")
             name = names[0]
         if card is not None and (self.topic is None or self.topic.card.id != card.id):
             self.topic = Topic(card)
         if defer:
             title = demos.get_spec(name).title
-            return Reply("demo_request", f"⏳ Running *{md(title)}*…", card=card, intent="demo",
+            return Reply("demo_request", f"⏳ Running *{escape_md(title)}*…", card=card, intent="demo",
                          demo_name=name)  # fmt: skip
         result = (self._run_demo or demos.run_demo)(name)
-        lines = [f"**{md(result.title)}**", "", md(result.text), ""]
-        lines += [f"- {md(k)}: {md(_num(v))}" for k, v in result.metrics.items()]
-        lines += ["", f"_{md(result.name)} ran on {result.device} in {result.seconds:.1f} s_"]
-        return Reply("demo", "\n".join(lines), demo=result, card=card, intent="demo",
+        text, metrics, run = demo_markdown(result, series=False, rows=6)
+        return Reply("demo", f"{text}\n\n{run}\n\n{metrics}", demo=result, card=card, intent="demo",
                      followups=("Quiz me", "Tell me more"), demo_name=name)  # fmt: skip
 
     # -- guide and suggestions ----------------------------------------------------------
     def _guide(self, intent: str, lead: str = "") -> Reply:
         examples = self.tutor.examples()
         text = "\n".join(
-            ([md(lead), ""] if lead else [])
-            + [md(GUIDE), ""]
-            + [f"- {md(e)}" for e in examples]
-            + ["", md(COMMANDS_HELP)]
+            ([escape_md(lead), ""] if lead else [])
+            + [escape_md(GUIDE), ""]
+            + [f"- {escape_md(e)}" for e in examples]
+            + ["", escape_md(COMMANDS_HELP)]
         )
         return Reply("guide", text, intent=intent, followups=examples)
 
@@ -359,7 +325,7 @@ class Chat:
             card = answer.best.card
             if len(self._shown.get(card.id, ())) < len(card.sections):
                 out.append("Tell me more")
-            if _demos_for(card):
+            if self.tutor.demos_for(card):
                 out.append("Run the demo")
             out.append("Quiz me")
             out += [r.card.front for r in answer.related[:2]]
@@ -373,31 +339,20 @@ class Chat:
         return f"Chat(learner={self.learner!r}, topic={str(self.topic) if self.topic else None!r})"
 
 
-def _num(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)) and len(v) > 6:
-        return "[" + ", ".join(_num(x) for x in v[:3]) + f", … {_num(v[-1])}] ({len(v)} values)"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_num(x) for x in v) + "]"
-    return str(v)
-
-
-def _demos_for(card: Card) -> tuple[str, ...]:
-    try:
-        from .demos import demos_for_card
-    except ImportError:  # demos not installed in this build
-        return ()
-    return tuple(demos_for_card(card.front))
+_recognizers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tutor -> (version, rec)
+_recognizers_lock = threading.Lock()
 
 
 def recognizer_for(tutor) -> IntentRecognizer:
-    """The intent recognizer for a tutor's decks, built once per tutor (142 short encodes)."""
-    rec = getattr(tutor, "_chat_intents", None)
-    if rec is None:
-        rec = IntentRecognizer(tutor.embedder, [c.front for c in tutor.cards])
-        tutor._chat_intents = rec
-    return rec
+    """The intent recognizer for a tutor's decks, built once per version of them (it knows
+    the decks' subjects; 142 short encodes)."""
+    version = tutor.library.version
+    with _recognizers_lock:
+        got = _recognizers.get(tutor)
+        if got is None or got[0] != version:
+            got = (version, IntentRecognizer(tutor.embedder, [c.front for c in tutor.cards]))
+            _recognizers[tutor] = got
+    return got[1]
 
 
 def run_terminal_chat(chat: Chat, input=None, output=None) -> int:

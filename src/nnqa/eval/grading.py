@@ -1,30 +1,26 @@
-"""Grading eval: three-way agreement of the grader with human verdicts, and its calibration.
+"""Grading eval: three-way agreement of the grader with human verdicts.
 
 Reads labelled typed answers (JSON lines: ``card``, ``typed``, ``verdict``, ``kind``;
 ``kind`` names the trap for trap items, e.g. "trap-opposite"), grades each, and reports
-agreement overall, on traps, per kind, and a confusion matrix. `calibrate` fits the
-verdict thresholds and the cosine ramp on one split by grid search. Items are split
-into "calib" and "holdout" by a stable hash of the typed text (one in three held out).
-The learners' overrides in the progress store are labelled data too: see
-`override_items`.
+agreement overall, on traps, per kind, and a confusion matrix. Items are split into
+"calib" and "holdout" by a stable hash of the typed text (one in three held out).
 
-Leaves out: wiring into the CLI (`nnqa eval` calls `grading_report`).
+Leaves out: fitting the grader's thresholds (see `nnqa.grading.Calibration`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from .grading import CALIBRATION, Calibration, Grader, find_card
+from ..decks.cards import find_card
+from ..grading import Grader
 
-__all__ = ["LabelledAnswer", "GradingReport", "load_labelled", "grading_report", "calibrate"]
+__all__ = ["LabelledAnswer", "GradingReport", "load_labelled", "grading_report"]
 
 VERDICTS = ("correct", "partial", "incorrect")
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "grading.jsonl"
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ class GradingReport:
         }
 
 
-def load_labelled(path: str | Path = DEFAULT_SET) -> list[LabelledAnswer]:
+def load_labelled(path: str | Path) -> list[LabelledAnswer]:
     """Read a JSON-lines file of labelled typed answers."""
     out = []
     for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -127,45 +123,12 @@ def _report(pairs, split: str) -> GradingReport:
     )
 
 
-def grading_report(
-    path: str | Path = DEFAULT_SET, grader: Grader | None = None, cards=None, split: str = "all"
-) -> GradingReport:
+def grading_report(path: str | Path, grader: Grader, cards, split: str = "all") -> GradingReport:
     """Grade every labelled answer (or one split) and compare with the human verdicts.
 
-    >>> print(grading_report())  # doctest: +SKIP
+    >>> t = Tutor()                                                                  # doctest: +SKIP
+    >>> print(grading_report("tests/data/grading.jsonl", t.grader, t.cards))          # doctest: +SKIP
     grading agreement (all, n=82): ...
     """
-    if grader is None or cards is None:
-        from .grading.grader import _default_grader
-
-        grader, cards = _default_grader()
     items = [it for it in load_labelled(path) if split in ("all", it.split)]
     return _report(_scored(items, grader, cards), split)
-
-
-def calibrate(
-    items: list[LabelledAnswer], grader: Grader, cards, base: Calibration = CALIBRATION
-) -> tuple[Calibration, float]:
-    """Grid-search the cosine ramp and the two thresholds for the best agreement on `items`.
-
-    Ties go to the setting closest to `base`, so refitting on the same data is stable.
-    """
-    best = (-1.0, 0.0, base)
-    for floor, full in itertools.product((0.15, 0.2, 0.25, 0.3), (0.55, 0.6, 0.65, 0.7, 0.75)):
-        g = grader.with_calibration(cos_floor=floor, cos_full=full, correct_at=0.0, partial_at=0.0)
-        scored = [(it, gr.score, gr.notes) for it, gr in _scored(items, g, cards)]
-        for c_at, p_at in itertools.product(
-            [x / 100 for x in range(30, 85, 2)], [x / 100 for x in range(10, 50, 2)]
-        ):
-            if p_at >= c_at:
-                continue
-            cal = replace(base, cos_floor=floor, cos_full=full, correct_at=c_at, partial_at=p_at)
-            agree = sum(
-                it.verdict == ("incorrect" if notes else cal.verdict(s)) for it, s, notes in scored
-            ) / len(scored)
-            dist = sum(abs(a - b) for a, b in zip(
-                (floor, full, c_at, p_at), (base.cos_floor, base.cos_full, base.correct_at, base.partial_at), strict=True
-            ))  # fmt: skip
-            if (agree, -dist) > (best[0], best[1]):
-                best = (agree, -dist, cal)
-    return best[2], best[0]

@@ -1,7 +1,8 @@
 """The `nnqa` command line: each command parses, calls the Python API and prints.
 
-Plain text by default, JSON with `--json`. User mistakes (a bad deck, an unknown card, a
-parameter out of bounds) print one line to stderr and exit with status 2, no traceback.
+Plain text by default, JSON with `--json`. User mistakes (`nnqa.errors.UserError`: a bad
+deck, an unknown card, a parameter out of bounds) print one line to stderr and exit with
+status 2, no traceback; a bug keeps its traceback (and a non-zero status).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = ["main"]
 
 
 def _tutor(args):
-    from .tutor import Tutor
+    from ..tutor import Tutor
 
     return Tutor(
         knowledge=args.knowledge, index=args.index, model=args.model, progress=_progress_bar()
@@ -61,7 +62,7 @@ def cmd_ask(args) -> int:
 def cmd_index(args) -> int:
     tutor = _tutor(args)
     t0 = time.perf_counter()
-    status = tutor.rebuild(force=args.force)
+    status = tutor.rebuild()  # always rebuilt; vectors of unchanged text are reused
     result = {
         "rebuilt": status.rebuilt,
         "reason": status.reason,
@@ -83,7 +84,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from .add import add_deck
+    from ..add import add_deck
 
     added = add_deck(
         args.path,
@@ -99,24 +100,19 @@ def cmd_add(args) -> int:
 
 
 def _embedder(args):
-    from .embeddings import Embedder
-    from .settings import Settings
+    from ..search.embeddings import Embedder
+    from ..settings import Settings
 
     s = Settings.from_env(model=args.model)
     return Embedder(s.model, threads=s.threads)
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import retrieval_report
+    from ..eval.reports import all_reports  # evaluation code, loaded only for this command
 
-    tutor = _tutor(args)
-    report = retrieval_report(tutor, args.questions)
-    reports = {"retrieval": report}
-    for name, loader in _EXTRA_EVALS.items():
-        try:
-            reports[name] = loader(tutor, args)
-        except FileNotFoundError:
-            continue
+    reports = all_reports(
+        _tutor(args), args.questions, args.grading, args.conversations, args.intents
+    )
     if args.json:
         _print({k: v.to_dict() for k, v in reports.items()}, True)
     else:
@@ -134,7 +130,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_quiz(args) -> int:
-    from .quiz import Quiz, run_terminal_quiz
+    from ..study.quiz import Quiz, run_terminal_quiz
 
     quiz = Quiz(args.learner, tutor=_tutor(args))
     run_terminal_quiz(args.learner, quiz=quiz)
@@ -142,7 +138,7 @@ def cmd_quiz(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .chat import Chat, run_terminal_chat
+    from ..conversation.chat import Chat, run_terminal_chat
 
     run_terminal_chat(Chat(_tutor(args), learner=args.learner))
     return 0
@@ -150,6 +146,8 @@ def cmd_chat(args) -> int:
 
 def _demo_params(words: list[str]) -> dict[str, str]:
     """`--layers 30 --seed 1` or `layers=30` -> {"layers": "30", ...}; demos check the values."""
+    from ..errors import InputError
+
     params, i = {}, 0
     while i < len(words):
         w = words[i]
@@ -160,19 +158,20 @@ def _demo_params(words: list[str]) -> dict[str, str]:
             k, v = w[2:], words[i + 1]
             i += 2
         else:
-            raise ValueError(f"demo parameters look like --name value, got {w!r}")
+            raise InputError(f"demo parameters look like --name value, got {w!r}")
         params[k.replace("-", "_")] = v
     return params
 
 
 def cmd_demo(args) -> int:
-    from . import demos
+    from .. import demos
 
     if args.list or not args.name:
         specs = demos.list_demos()
         if args.json:
             _print(specs, True)
             return 0
+        linked = _linked_cards(args)
         for d in specs:
             params = ", ".join(
                 f"{p['name']}={p['default']}"
@@ -180,9 +179,9 @@ def cmd_demo(args) -> int:
                 + (f" {{{'|'.join(p['choices'])}}}" if p.get("choices") else "")
                 for p in d["params"]
             )
+            cards = "; ".join(linked.get(d["name"], ())) or "(none in these decks)"
             print(
-                f"{d['name']:22s} {d['title']}\n{'':22s} cards: {'; '.join(d['cards'])}"
-                f"\n{'':22s} params: {params}"
+                f"{d['name']:22s} {d['title']}\n{'':22s} cards: {cards}\n{'':22s} params: {params}"
             )
         return 0
     words = list(args.params)  # options given after NAME land here too
@@ -205,62 +204,24 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _linked_cards(args) -> dict[str, list[str]]:
+    """Demo name -> the fronts of the cards it is linked to in the knowledge folder."""
+    from ..decks.library import DeckLibrary
+    from ..settings import Settings
+
+    library = DeckLibrary(Settings.from_env(knowledge=args.knowledge).knowledge)
+    out: dict[str, list[str]] = {}
+    for card in library.cards:
+        for name in library.demos_for(card):
+            out.setdefault(name, []).append(card.front)
+    return out
+
+
 def cmd_stats(args) -> int:
-    from .quiz import Quiz
+    from ..study.quiz import Quiz
 
     _print(Quiz(args.learner, tutor=_tutor(args)).stats(), args.json)
     return 0
-
-
-def _grading_eval(tutor, args):
-    from .grading_eval import grading_report
-
-    return grading_report(grader=tutor.grader, cards=tutor.cards)
-
-
-def _conversation_eval(tutor, args):
-    from .conversation_eval import conversation_report
-
-    return conversation_report(tutor, args.conversations)
-
-
-def _intent_eval(tutor, args):
-    from .chat import recognizer_for
-    from .intents import intent_report
-
-    return intent_report(recognizer_for(tutor), args.intents)
-
-
-HELDOUT = "tests/data/heldout"
-
-
-def _heldout_retrieval(tutor, args):
-    from .evaluate import retrieval_report
-
-    return retrieval_report(tutor, f"{HELDOUT}/questions.jsonl")
-
-
-def _heldout_grading(tutor, args):
-    from .grading_eval import grading_report
-
-    return grading_report(f"{HELDOUT}/grading.jsonl", grader=tutor.grader, cards=tutor.cards)
-
-
-def _heldout_conversations(tutor, args):
-    from .conversation_eval import conversation_report
-
-    return conversation_report(tutor, f"{HELDOUT}/conversations.jsonl")
-
-
-# Other modules add their reports here (grading, conversations): name -> (tutor, args) -> report
-_EXTRA_EVALS: dict = {
-    "grading": _grading_eval,
-    "conversations": _conversation_eval,
-    "intents": _intent_eval,
-    "retrieval, held-out": _heldout_retrieval,
-    "grading, held-out": _heldout_grading,
-    "conversations, held-out": _heldout_conversations,
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,12 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     ad.set_defaults(func=cmd_add)
 
     i = sub.add_parser("index", help="rebuild the index, reusing unchanged vectors")
-    i.add_argument("--force", action="store_true", default=True, help=argparse.SUPPRESS)
     i.add_argument("--json", action="store_true", help="print JSON")
     i.set_defaults(func=cmd_index)
 
     e = sub.add_parser("eval", help="measure answers against the labelled sets in tests/data")
     e.add_argument("--questions", default="tests/data/questions.jsonl")
+    e.add_argument("--grading", default="tests/data/grading.jsonl")
     e.add_argument("--conversations", default="tests/data/conversations.jsonl")
     e.add_argument("--intents", default="tests/data/intents.jsonl")
     e.add_argument("--json", action="store_true", help="print JSON")
@@ -332,15 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cards import DeckError
+    from ..errors import UserError
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DeckError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"nnqa: {msg}", file=sys.stderr)
+    except UserError as e:  # a mistake in what was given; anything else is a bug: traceback
+        print(f"nnqa: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..errors import NotFound
+
 __all__ = ["Store", "StoreBusy", "StoreDamaged", "LoggedReview", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
@@ -118,7 +120,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, timeout: float = 10.0):
         if path is None:
-            from .settings import Settings
+            from ..settings import Settings
 
             path = Settings.from_env().data_dir / "progress.sqlite3"
         self.path = Path(path)
@@ -281,7 +283,7 @@ class Store:
         def write(con):
             row = con.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
             if row is None:
-                raise KeyError(f"no review with id {review_id}")
+                raise NotFound(f"no review with id {review_id}")
             con.execute(
                 "UPDATE reviews SET verdict = ?, override = ?, rating = ?, due = ?, card_after = ?"
                 " WHERE id = ?",
@@ -306,14 +308,8 @@ class Store:
     def review(self, review_id: int) -> LoggedReview:
         rows = self._read("SELECT * FROM reviews WHERE id = ?", (review_id,))
         if not rows:
-            raise KeyError(f"no review with id {review_id}")
+            raise NotFound(f"no review with id {review_id}")
         return self._row(rows[0])
-
-    def latest_review(self, learner: str, card_id: str) -> int | None:
-        rows = self._read(
-            "SELECT last_review FROM schedule WHERE learner = ? AND card_id = ?", (learner, card_id)
-        )
-        return int(rows[0][0]) if rows else None
 
     def reviews(self, learner: str | None = None) -> list[LoggedReview]:
         """The review log in order, for one learner or everyone."""

@@ -1,4 +1,4 @@
-"""Evaluation: measure retrieval against a labelled question set (`nnqa eval`).
+"""Retrieval eval: measure answers against a labelled question set.
 
 Owns reading `tests/data/questions.jsonl` style files and computing top-1/top-3 accuracy,
 section accuracy, abstention on unanswerable questions and false abstention on answerable
@@ -7,25 +7,13 @@ ones. Leaves out: grading and conversation evals (their own modules add reports)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .query import clean
+from ..search.query import clean
+from .labelled import load_jsonl
 
-__all__ = ["RetrievalReport", "retrieval_report", "load_jsonl"]
-
-
-def load_jsonl(path: str | Path) -> list[dict]:
-    """Read one JSON object per non-empty line; errors name the file and line."""
-    out = []
-    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except ValueError as e:
-                raise ValueError(f"{path}:{no}: not a JSON object ({e})") from None
-    return out
+__all__ = ["RetrievalReport", "retrieval_report"]
 
 
 @dataclass

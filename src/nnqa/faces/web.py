@@ -1,12 +1,11 @@
-"""The web app's handlers and what they render: a few lines each over the Python API.
+"""The web app's handlers: a few lines each over the Python API.
 
-Owns turning answers, grades, reviews, progress, demo results and cards into HTML-safe
-Markdown, the shapes of the API endpoints (`/ask`, `/grade`, `/demo`), the input caps, and
-running demos in a time-limited worker process (`nnqa.demos.limits`), or on the GPU
-of a ZeroGPU Space when the `spaces` package is there. Card text
-is data, possibly from an imported deck: every character of it is escaped, so no markup
-or script from a card reaches the page. Leaves out: the layout (see `webapp`), and all
-the thinking (`Tutor`, `Quiz`, `nnqa.demos`).
+Owns the shapes of the API endpoints (`/ask`, `/grade`, `/demo`), checking input against
+the caps in `Settings`, turning user mistakes into `gr.Error`, and running demos in a
+time-limited worker process (`nnqa.demos.limits`), or on the GPU of a ZeroGPU Space when
+the `spaces` package is there. Leaves out: the layout (see `webapp`), rendering (see
+`nnqa.render`, which escapes every character of card text), and all the thinking
+(`Tutor`, `Quiz`, `nnqa.demos`).
 
 No `from __future__ import annotations` here: Gradio reads the API functions' type hints
 at runtime to type the endpoints.
@@ -15,91 +14,41 @@ at runtime to type the endpoints.
 import base64
 import contextlib
 import functools
-import html
 import io
 import os
-import re
 import sys
 import threading
 from typing import Any
 
 import gradio as gr
 
-from .answer import Answer
-from .cards import Card
-from .chat import Chat, Reply
-from .tutor import Tutor
+from ..answering.answer import Answer
+from ..conversation.chat import Chat, Reply
+from ..decks.cards import Card
+from ..render import (
+    answer_markdown,
+    deck_markdown,
+    demo_markdown,
+    escape_md,
+    review_markdown,
+    source_md,
+    stats_markdown,
+)
+from ..settings import Settings
+from ..tutor import Tutor
 
-__all__ = ["Web", "demos_registry", "escape_md", "quote_md", "answer_md", "answer_options", "grade_md",
-           "stats_md", "demo_md", "deck_md", "ASK_CONCURRENCY", "DEMO_CONCURRENCY"]  # fmt: skip
+__all__ = ["Web", "demos_registry", "answer_options", "figure_png"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # a server never opens a plot window
 
-ASK_CONCURRENCY = 4  # asks and grades at once: short encodes on one shared, read-only model
-DEMO_CONCURRENCY = 1  # demos at once per device: a burst of clicks queues, memory stays flat
-MAX_LEARNER_CHARS = 64
 OPTION_CHARS = 60  # a follow-up button shows at most this much of a card's front
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")  # Markdown marks (< > & go to HTML)
-_BULLET = re.compile(r"^\s*[-*•]\s+")
 
 
 # ---------------------------------------------------------------- rendering (pure)
 
 
-def escape_md(text: str) -> str:
-    """Text as Markdown that renders exactly as written: HTML and Markdown marks escaped.
-
-    >>> escape_md("<b>1*2</b>")
-    '&lt;b&gt;1\\\\*2&lt;/b&gt;'
-    """
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
-
-
-def quote_md(text: str) -> str:
-    """A card's lines, verbatim, as a Markdown quote: its ``- `` bullets stay a list."""
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if _BULLET.match(line):
-            out.append("> - " + escape_md(_BULLET.sub("", line)))
-        else:
-            out.append("> " + escape_md(line.strip()))
-    return "\n".join(out) or "> (empty)"
-
-
-def _source_md(card: Card, score: float | None = None) -> str:
-    parts = [f"📄 {escape_md(card.where)}", escape_md(card.deck)]
-    if score is not None:
-        parts.append(f"match {score:.2f}")
-    return "*" + " · ".join(parts) + "*"
-
-
 def _short(text: str, n: int = OPTION_CHARS) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def answer_md(answer: Answer) -> str:
-    """An answer as Markdown: the card's front as a heading, the quote, its source, related."""
-    if answer.abstained:
-        lines = [escape_md(answer.message)]
-        if answer.hits:
-            lines += ["", "**Closest cards:**"]
-            lines += [f"- {escape_md(h.card.front)} — *{escape_md(h.card.where)}*"
-                      for h in answer.hits]  # fmt: skip
-        return "\n".join(lines)
-    h = answer.hits[0]
-    lines = [
-        f"### {escape_md(h.card.front)}",
-        "",
-        quote_md(h.quote),
-        "",
-        _source_md(h.card, h.score),
-    ]
-    if answer.related:
-        lines += ["", "**Related:** " + " · ".join(escape_md(r.card.front) for r in answer.related)]
-    return "\n".join(lines)
 
 
 def answer_options(answer: Answer) -> list[dict]:
@@ -116,99 +65,11 @@ def answer_options(answer: Answer) -> list[dict]:
     return opts
 
 
-_VERDICT = {"correct": "✅ Correct", "partial": "🟡 Partly right", "incorrect": "❌ Not yet"}
-
-
-def grade_md(grade, due: str = "", overruled: str = "") -> str:
-    """A grade (or a quiz review's grade) as Markdown: verdict, covered, missed, the answer."""
-    verdict = overruled or grade.verdict
-    head = f"### {_VERDICT.get(verdict, escape_md(verdict))} · score {grade.score:.2f}"
-    lines = [head]
-    if overruled:
-        lines.append(f"*You overruled the grader's verdict ({escape_md(grade.verdict)}).*")
-    lines += [f"> ⚠ {escape_md(n)}" for n in grade.notes]
-    if grade.covered:
-        lines += ["", "**What you got right**"] + [f"- {escape_md(p)}" for p in grade.covered]
-    if grade.missed:
-        lines += ["", "**What you missed**"] + [f"- {escape_md(p)}" for p in grade.missed]
-    where = f" *({escape_md(grade.where)})*" if grade.where else ""
-    lines += ["", f"**The card's answer**{where}", "", quote_md(grade.reference)]
-    if due:
-        lines += ["", f"🗓 Due again **{escape_md(due)}**."]
-    return "\n".join(lines)
-
-
-def stats_md(stats) -> str:
-    """A learner's progress: due, new, reviews, retention, and the weakest cards."""
-    ret = "–" if stats.retention is None else f"{stats.retention:.0%}"
-    lines = [
-        f"**{escape_md(stats.learner)}** · {stats.cards} cards",
-        "",
-        f"- **{stats.due}** due now",
-        f"- **{stats.new}** not seen yet",
-        f"- **{stats.reviewed}** reviews done",
-        f"- **{ret}** retention",
-    ]
-    weak = [t for t in stats.per_card if t[2] < 1.0][:3]
-    if weak:
-        lines += ["", "**To practise:**"]
-        lines += [f"- {escape_md(f)} ({r:.0%} of {n})" for f, n, r in weak]
-    return "\n".join(lines)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)):
-        shown = ", ".join(_value(x) for x in v[:6])
-        return f"[{shown}{', …' if len(v) > 6 else ''}] ({len(v)} values)" if len(v) > 6 \
-            else f"[{shown}]"  # fmt: skip
-    if isinstance(v, dict):
-        return ", ".join(f"{k}: {_value(x)}" for k, x in v.items())
-    return str(v)
-
-
-def demo_md(result, series: bool = True, rows: int = 100) -> tuple[str, str, str]:
-    """A demo result as (its text, its metrics as a table, where and how long it ran).
-
-    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat).
-    """
-    text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
-    scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
-    lists = {k: v for k, v in result.metrics.items() if series and k not in scalars}
-    table = [f"| {escape_md(k)} | {escape_md(_value(v))} |" for k, v in scalars.items()][:rows]
-    metrics = "\n".join(["| measured | value |", "|---|---:|", *table]) if table else ""
-    if lists:
-        metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(_value(v))}"
-                                        for k, v in lists.items())  # fmt: skip
-    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
-    run = (
-        f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s** · {escape_md(params)}"
-    )
-    return text, metrics, run
-
-
 def figure_png(figure, dpi: int = 100) -> bytes:
     """A matplotlib figure as PNG bytes, in memory (no file to serve or clean up)."""
     buf = io.BytesIO()
     figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
-
-
-def deck_md(cards: list[Card], query: str = "", demos_for=None) -> str:
-    """The cards whose front or answer holds every word of `query`, with source and demos."""
-    words = query.lower().split()
-    shown = [c for c in cards if all(w in f"{c.front}\n{c.back}".lower() for w in words)]
-    lines = [f"*{len(shown)} of {len(cards)} cards*"]
-    for c in shown:
-        lines += ["", "---", "", f"#### {escape_md(c.front)}", _source_md(c)]
-        names = demos_for(c.front) if demos_for else []
-        if names:
-            lines.append("▶ Demos: " + ", ".join(f"**{escape_md(n)}**" for n in names))
-        lines += ["", quote_md(c.back)]
-    if not shown:
-        lines += ["", f"No card mentions {escape_md(query)!s}."]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- demos (lazy, GPU-aware)
@@ -217,7 +78,7 @@ def deck_md(cards: list[Card], query: str = "", demos_for=None) -> str:
 def demos_registry():
     """The demo registry, or None in a build without demos (it imports no torch)."""
     try:
-        from . import demos
+        from .. import demos
     except ImportError:
         return None
     return demos
@@ -229,7 +90,7 @@ def _run_demo(name: str, params: dict):
 
 def _run_demo_limited(name: str, params: dict):
     """In the shared demo worker process, killed after $NNQA_DEMO_TIMEOUT seconds (60)."""
-    from .demos.limits import run_demo_limited
+    from ..demos.limits import run_demo_limited
 
     return run_demo_limited(name, None, **params)
 
@@ -258,7 +119,7 @@ def _store_errors(handler):
 
     @functools.wraps(handler)
     def wrapped(*args, **kwargs):
-        from .store import StoreBusy, StoreDamaged
+        from ..study.store import StoreBusy, StoreDamaged
 
         try:
             return handler(*args, **kwargs)
@@ -281,8 +142,9 @@ class Web:
     `quiz_*`, `demo_view` and `deck_view` methods return what the page shows.
     """
 
-    def __init__(self, tutor: Tutor):
+    def __init__(self, tutor: Tutor, settings: Settings | None = None):
         self.tutor = tutor
+        self.settings = settings or (tutor.settings if tutor is not None else Settings())
         self._store = None
         self._lock = threading.Lock()
 
@@ -313,8 +175,9 @@ class Web:
         """Answer a question by quoting a card. Returns (the answer as text, the answer as data:
         query, abstained, message, hits [rank, score, card_id, front, deck, source, section,
         quote, back], suggestions, demos)."""
-        if not isinstance(k, int) or not 1 <= k <= 10:
-            raise gr.Error("k must be a whole number from 1 to 10.")
+        most = self.tutor.settings.max_k
+        if not isinstance(k, int) or not 1 <= k <= most:
+            raise gr.Error(f"k must be a whole number from 1 to {most}.")
         answer = self.tutor.ask(self._question(question), k=k)
         return str(answer), answer.to_dict()
 
@@ -322,7 +185,7 @@ class Web:
         """Grade a typed answer to the card with this front (or id). Returns verdict, score,
         covered, missed, notes, question, reference, where."""
         card = self._card(front)
-        g = self.tutor.grader.grade_card(card, self._typed(answer))
+        g = self.tutor.grade(card, self._typed(answer))
         return {k: v for k, v in g.to_dict().items() if k not in ("typed", "card_id")}
 
     def demo(self, name: str, params: dict | None = None) -> tuple[str, dict]:
@@ -352,11 +215,13 @@ class Web:
         Quiz answers in the chat update the learner named on the Quiz tab, or else one
         anonymous learner per browser session (never one schedule shared by all guests).
         """
-        name = learner.strip()[:64] if isinstance(learner, str) else ""
+        name = (
+            learner.strip()[: self.settings.max_learner_chars] if isinstance(learner, str) else ""
+        )
         name = name or f"guest-{(session or 'local')[:12]}"
         quiz = None
         with contextlib.suppress(ValueError):
-            from .quiz import Quiz
+            from ..study.quiz import Quiz
 
             quiz = Quiz(name, tutor=self.tutor, store=self.store)  # one store for all visitors
         return Chat(self.tutor, learner=name, quiz=quiz, run_demo=lambda n: self._run(n, {}))
@@ -369,10 +234,10 @@ class Web:
             extra = [o for o in answer_options(reply.answer) if o["value"] not in seen]
             if extra and any(o["value"].startswith("demo:") for o in extra):
                 options = [o for o in options if o["value"] != "Run the demo"]
-            return {"role": "assistant", "content": answer_md(reply.answer),
+            return {"role": "assistant", "content": answer_markdown(reply.answer),
                     "options": (extra + options)[:6]}  # fmt: skip
         if reply.kind == "demo" and reply.demo is not None:
-            text, metrics, run = demo_md(reply.demo, series=False, rows=6)
+            text, metrics, run = demo_markdown(reply.demo, series=False, rows=6)
             content = [gr.Plot(reply.demo.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
             return {"role": "assistant", "content": content, "options": options}
         return {"role": "assistant", "content": reply.text, "options": options}
@@ -431,7 +296,7 @@ class Web:
             return gr.skip()
         progress(None, desc=f"Running {request['name']}")
         result = self._run(request["name"], {})
-        text, metrics, run = demo_md(result, series=False, rows=6)
+        text, metrics, run = demo_markdown(result, series=False, rows=6)
         reply = {"role": "assistant",
                  "content": [gr.Plot(result.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]}  # fmt: skip
         return [*history[:-1], reply]
@@ -440,7 +305,7 @@ class Web:
     @property
     def store(self):
         if self._store is None:
-            from .store import Store
+            from ..study.store import Store
 
             with self._lock:
                 if self._store is None:
@@ -448,13 +313,13 @@ class Web:
         return self._store
 
     def _quiz(self, learner: Any):
-        from .quiz import Quiz
+        from ..study.quiz import Quiz
 
         name = learner.strip() if isinstance(learner, str) else ""
         if not name:
             raise gr.Error("Type your name first: your progress is kept under it.")
-        if len(name) > MAX_LEARNER_CHARS:
-            raise gr.Error(f"Names are limited to {MAX_LEARNER_CHARS} characters.")
+        if len(name) > self.settings.max_learner_chars:
+            raise gr.Error(f"Names are limited to {self.settings.max_learner_chars} characters.")
         return Quiz(name, tutor=self.tutor, store=self.store)
 
     def remembered_learner(self, saved: str, typed: str) -> str:
@@ -468,33 +333,27 @@ class Web:
         card = quiz.next_card()
         if card is None:
             front = "### 🎉 Nothing is due\nYou have reviewed every card. Come back later."
-            return front, {}, "", stats_md(quiz.stats())
-        front = f"### {escape_md(card.front)}\n{_source_md(card)}"
-        return front, {"card": card.id}, "", stats_md(quiz.stats())
+            return front, {}, "", stats_markdown(quiz.stats())
+        front = f"### {escape_md(card.front)}\n{source_md(card)}"
+        return front, {"card": card.id}, "", stats_markdown(quiz.stats())
 
     @_store_errors
     def quiz_check(self, learner: str, typed: str, state: dict) -> tuple[str, dict, str]:
         """Grade the typed answer to the shown card: (the verdict, the quiz state, progress)."""
-        from .quiz import _when
-
         if not state or "card" not in state:
             raise gr.Error("Press “Next card” to get a card first.")
         quiz = self._quiz(learner)
         review = quiz.answer(state["card"], self._typed(typed))
-        due = _when(review.due, review.reviewed_at)
-        return grade_md(review.grade, due), {**state, "review": review.id}, stats_md(quiz.stats())
+        return review_markdown(review), {**state, "review": review.id}, stats_markdown(quiz.stats())
 
     @_store_errors
     def quiz_override(self, learner: str, state: dict, correct: bool) -> tuple[str, str]:
         """“I was right” / “I was wrong”: re-rate the last review; (the verdict, progress)."""
-        from .quiz import _when
-
         if not state or "review" not in state:
             raise gr.Error("Answer a card first.")
         quiz = self._quiz(learner)
         review = quiz.override(state["review"], correct)
-        due = _when(review.due, review.reviewed_at)
-        return grade_md(review.grade, due, overruled=review.verdict), stats_md(quiz.stats())
+        return review_markdown(review), stats_markdown(quiz.stats())
 
     # -- Demos and Deck tabs ---------------------------------------------------------
     def demo_view(self, name: str, *values) -> tuple[Any, str, str, str]:
@@ -502,11 +361,10 @@ class Web:
         spec = demos_registry().get_spec(name)
         params = {p.name: v for p, v in zip(spec.params, values, strict=True)}
         result = self._run(name, params)
-        text, metrics, run = demo_md(result)
+        text, metrics, run = demo_markdown(result)
         return result.figure, text, metrics, run
 
     def deck_view(self, query: str = "") -> str:
         """The deck, filtered to cards holding every word of `query`."""
-        registry = demos_registry()
-        query = (query or "")[:200]
-        return deck_md(self.tutor.cards, query, registry.demos_for_card if registry else None)
+        query = (query or "")[: self.tutor.settings.max_search_chars]
+        return deck_markdown(self.tutor.cards, query, self.tutor.demos_for)

@@ -22,12 +22,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import MissingFile, NotFound, UserError
+from ..text import BULLET, normalise, strip_bullet
+from .cardtext import group_sections
+
 PARSER_VERSION = 1  # bump when parsing changes what a card holds; the index rebuilds
+LINKS_SUFFIX = ".links.json"  # a deck's demo links (see `links`), not a deck
 
 __all__ = ["Card", "Section", "DeckError", "parse_text_deck", "parse_markdown_deck", "load_deck"]
 
 
-class DeckError(ValueError):
+class DeckError(UserError, ValueError):
     """A deck file that cannot be read; the message names the file and the line."""
 
     def __init__(self, source: str, line: int | None, problem: str):
@@ -51,7 +56,7 @@ class Section:
     @property
     def plain(self) -> str:
         """The section's words without bullet marks, for embedding and grading."""
-        return " ".join(_strip_bullet(x) for x in self.lines)
+        return " ".join(strip_bullet(x) for x in self.lines)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class Card:
 
     @property
     def plain_back(self) -> str:
-        return " ".join(_strip_bullet(x) for x in self.back.splitlines() if x.strip())
+        return " ".join(strip_bullet(x) for x in self.back.splitlines() if x.strip())
 
     def __str__(self) -> str:
         return f"{self.front}\n{self.back}\n  ({self.where})"
@@ -108,45 +113,11 @@ def card_id(deck: str, front: str, back: str) -> str:
     return f"c-{digest[:12]}"
 
 
-_BULLET = re.compile(r"^\s*[-*•]\s+")
-_HOW_WHY = re.compile(r"^(how|why|what|when|which)\b", re.IGNORECASE)
-
-
-def _strip_bullet(line: str) -> str:
-    return _BULLET.sub("", line).strip()
-
-
-def _is_section_heading(text: str) -> bool:
-    """Whether a flattened bullet opens a top-level section of its card.
-
-    The export lost indentation, so headings are recognised by shape: a short question
-    ("What causes them?"), a single word with a colon ("Effects:", "Steps:"), or a short
-    "How to ..." phrase ("How to fix"). Two-word labels with a colon ("Weight
-    Initialization:") are sub-headings and stay inside their section.
-    """
-    words = text.split()
-    if not words or len(words) > 6:
-        return False
-    if text.endswith("?"):
-        return True
-    if text.endswith(":") and len(words) == 1:
-        return True
-    return bool(_HOW_WHY.match(text)) and len(words) <= 5 and not text.endswith(".")
-
-
 def _sections_from_bullets(lines: list[tuple[int, str]]) -> tuple[Section, ...]:
-    """Group (line number, verbatim line) bullets into sections by recovered headings."""
-    sections: list[tuple[str, list[tuple[int, str]]]] = [("", [])]
-    for no, raw in lines:
-        text = _strip_bullet(raw)
-        if _is_section_heading(text) and (sections[-1][1] or sections[-1][0]):
-            sections.append((text.rstrip(":").strip(), [(no, raw)]))
-        else:
-            sections[-1][1].append((no, raw))
+    """Bullets grouped into sections by their recovered headings (see `cardtext`)."""
     return tuple(
         Section(heading=h, lines=tuple(r for _, r in body), line=body[0][0])
-        for h, body in sections
-        if body
+        for h, body in group_sections(lines)
     )
 
 
@@ -176,7 +147,7 @@ def parse_text_deck(text: str, source: str) -> list[Card]:
         raise DeckError(source, None, "the deck is empty")
     (_, title), body = numbered[0], numbered[1:]
     deck = title.strip()
-    if _BULLET.match(title):
+    if BULLET.match(title):
         raise DeckError(source, numbered[0][0], "the first line should be the deck's title")
     if not body:
         raise DeckError(source, None, f"the deck {deck!r} holds no cards")
@@ -184,7 +155,7 @@ def parse_text_deck(text: str, source: str) -> list[Card]:
     # Each card: (front line no, front, [(line no, answer line)], answer is plain?)
     raw_cards: list[tuple[int, str, list[tuple[int, str]]]] = []
     for no, ln in body:
-        is_bullet = bool(_BULLET.match(ln))
+        is_bullet = bool(BULLET.match(ln))
         current = raw_cards[-1] if raw_cards else None
         if is_bullet:
             if current is None:
@@ -199,7 +170,7 @@ def parse_text_deck(text: str, source: str) -> list[Card]:
     for no, front, answer in raw_cards:
         if not answer:
             raise DeckError(source, no, f"the question {front!r} has no answer below it")
-        if len(answer) == 1 and not _BULLET.match(answer[0][1]):
+        if len(answer) == 1 and not BULLET.match(answer[0][1]):
             sections = (Section("", (answer[0][1],), answer[0][0]),)
         else:
             sections = _sections_from_bullets(answer)
@@ -293,13 +264,6 @@ def load_deck(path: str | Path, source: str | None = None) -> list[Card]:
     return parser(read_text(path, source), source)
 
 
-_NORM_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _norm(text: str) -> str:
-    return " ".join(_NORM_TOKEN.findall(text.lower()))
-
-
 def find_card(cards: list[Card], key: str) -> Card:
     """A card by id, by front exactly, or by a front close enough to be unambiguous.
 
@@ -311,29 +275,33 @@ def find_card(cards: list[Card], key: str) -> Card:
     for c in cards:
         if key in (c.id, c.front):
             return c
-    want = _norm(key)
-    exact = [c for c in cards if _norm(c.front) == want]
+    want = normalise(key)
+    exact = [c for c in cards if normalise(c.front) == want]
     if len(exact) == 1:
         return exact[0]
-    contains = [c for c in cards if want and f" {want} " in f" {_norm(c.front)} "]
+    contains = [c for c in cards if want and f" {want} " in f" {normalise(c.front)} "]
     if len(contains) == 1:  # "what is dropout" names "What is dropout in neural networks?"
         return contains[0]
-    ratio = {c.id: difflib.SequenceMatcher(None, want, _norm(c.front)).ratio() for c in cards}
+    ratio = {c.id: difflib.SequenceMatcher(None, want, normalise(c.front)).ratio() for c in cards}
     ranked = sorted(cards, key=lambda c: -ratio[c.id])
     if ranked and ratio[ranked[0].id] >= 0.8:
         runner_up = ratio[ranked[1].id] if len(ranked) > 1 else 0.0
         if ratio[ranked[0].id] - runner_up >= 0.05:
             return ranked[0]
     close = ", ".join(repr(c.front) for c in ranked[:3])
-    raise KeyError(f"no card matches {key!r}; closest fronts: {close}")
+    raise NotFound(f"no card matches {key!r}; closest fronts: {close}")
 
 
 def deck_files(folder: str | Path) -> list[Path]:
-    """Every deck file in a folder, sorted by name; hidden files are skipped."""
+    """Every deck file in a folder, sorted by name; hidden files and links files are skipped."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no knowledge folder at {folder}")
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        raise MissingFile(f"no knowledge folder at {folder}")
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(LINKS_SUFFIX)
+    )
 
 
 def load_decks(folder: str | Path) -> list[Card]:

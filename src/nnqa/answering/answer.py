@@ -1,14 +1,16 @@
 """Answers: the `Hit` and `Answer` a learner reads, rendered as text and as JSON.
 
 Owns what an answer holds (the quoted card, where it came from, related cards, whether
-nnqa abstained) and how it reads. Leaves out: finding the cards (see `retrieval`).
+nnqa abstained) as data. Leaves out: finding the cards (see `nnqa.search`), deciding
+what to quote (see `policy`) and how it reads (see `nnqa.render`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cards import Card, Section
+from ..decks.cards import Card, Section
+from ..render import answer_text
 
 __all__ = ["Hit", "Answer", "GUIDE"]
 
@@ -74,31 +76,7 @@ class Answer:
         return self.hits[1:] if not self.abstained else ()
 
     def __str__(self) -> str:
-        if self.abstained:
-            lines = [self.message]
-            if self.hits:
-                lines.append("Closest cards:")
-                lines += [f"  - {h.card.front}  ({h.card.deck}, {h.card.where})" for h in self.hits]
-            for s in self.suggestions:
-                lines.append(f"  - {s}")
-            return "\n".join(lines)
-        h = self.hits[0]
-        title = h.card.front + (f" — {h.section.heading}" if h.section.heading else "")
-        lines = [
-            title,
-            "",
-            h.quote,
-            "",
-            f"  — {h.card.where}  ({h.card.deck}, score {h.score:.2f})",
-        ]
-        if self.related:
-            lines += ["", "Related:"] + [
-                f"  - {r.card.front}" + (f"  ({r.card.deck})" if r.card.deck != h.card.deck else "")
-                for r in self.related
-            ]
-        if self.demos:
-            lines += ["", "Demo: " + ", ".join(f"nnqa demo {d}" for d in self.demos)]
-        return "\n".join(lines)
+        return answer_text(self)
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,267 @@
+"""Rendering: one renderer per result type, as plain text and as Markdown.
+
+Owns how an answer, a grade, a scheduled review, a learner's progress, a demo's result and
+a deck read, for the CLI (plain text: each result's `__str__` calls in here), the chat and
+the web app (Markdown). Card text is data, possibly from an imported deck: in Markdown
+every character of it is escaped, so no markup or script from a card reaches a page.
+Pure functions over the result objects (read by their attributes; nothing is imported
+from the layers that make them). Leaves out: layout (see `nnqa.faces.webapp`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+from .text import BULLET, strip_bullet
+
+__all__ = [
+    "RATING_NAMES",
+    "answer_markdown",
+    "answer_text",
+    "deck_markdown",
+    "demo_markdown",
+    "due_phrase",
+    "escape_md",
+    "grade_markdown",
+    "number",
+    "quote_md",
+    "review_markdown",
+    "review_text",
+    "stats_markdown",
+    "unescape_md",
+]
+
+RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}  # FSRS ratings
+VERDICTS = {"correct": "✅ Correct", "partial": "🟡 Partly right", "incorrect": "❌ Not yet"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")  # Markdown marks (< > & go to HTML)
+_MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$])")
+
+# ---------------------------------------------------------------- small pieces
+
+
+def escape_md(text: str) -> str:
+    """Text as Markdown that renders exactly as written: HTML and Markdown marks escaped.
+
+    >>> escape_md("<b>1*2</b>")
+    '&lt;b&gt;1\\\\*2&lt;/b&gt;'
+    """
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+
+
+def unescape_md(text: str) -> str:
+    """Markdown written here back to plain text: marks and escapes removed.
+
+    >>> unescape_md(escape_md("f(x) = max(0, x) <b>")) == "f(x) = max(0, x) <b>"
+    True
+    """
+    return html.unescape(_MD_ESCAPED.sub(r"\1", text.replace("**", "")))
+
+
+def quote_md(text: str) -> str:
+    """A card's lines, verbatim, as a Markdown quote: its ``- `` bullets stay a list."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if BULLET.match(line):
+            out.append("> - " + escape_md(strip_bullet(line)))
+        else:
+            out.append("> " + escape_md(line.strip()))
+    return "\n".join(out) or "> (empty)"
+
+
+def number(value: Any) -> str:
+    """A measured value for reading: 4 significant digits, long lists cut in the middle.
+
+    >>> number(0.123456), number(list(range(10)))
+    ('0.1235', '[0, 1, 2, 3, … 8, 9] (10 values)')
+    """
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        if len(value) > 8:
+            head = ", ".join(number(v) for v in value[:4])
+            tail = ", ".join(number(v) for v in value[-2:])
+            return f"[{head}, … {tail}] ({len(value)} values)"
+        return "[" + ", ".join(number(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {number(v)}" for k, v in value.items())
+    return str(value)
+
+
+def due_phrase(due: datetime, now: datetime) -> str:
+    """When a card is due again, said as a person would: "now", "in 5 min", "in 3 days (...)".
+
+    >>> from datetime import timedelta
+    >>> t = datetime(2025, 1, 1)
+    >>> due_phrase(t + timedelta(minutes=10), t), due_phrase(t + timedelta(days=3), t)
+    ('in 10 min', 'in 3 days (2025-01-04)')
+    """
+    secs = (due - now).total_seconds()
+    if secs < 90:
+        return "now"
+    if secs < 3600 * 1.5:
+        return f"in {round(secs / 60)} min"
+    if secs < 86400 * 1.5:
+        return f"in {round(secs / 3600)} h"
+    return f"in {round(secs / 86400)} days ({due:%Y-%m-%d})"
+
+
+def source_md(card, score: float | None = None) -> str:
+    """Where a card comes from (file:line, deck), and how well it matched."""
+    parts = [f"📄 {escape_md(card.where)}", escape_md(card.deck)]
+    if score is not None:
+        parts.append(f"match {score:.2f}")
+    return "*" + " · ".join(parts) + "*"
+
+
+def _title(hit) -> str:
+    return hit.card.front + (f" — {hit.section.heading}" if hit.section.heading else "")
+
+
+# ---------------------------------------------------------------- answers
+
+
+def answer_text(answer) -> str:
+    """An `Answer` as plain text: the quote, its source and score, related cards, demos."""
+    if answer.abstained:
+        lines = [answer.message]
+        if answer.hits:
+            lines.append("Closest cards:")
+            lines += [f"  - {h.card.front}  ({h.card.deck}, {h.card.where})" for h in answer.hits]
+        lines += [f"  - {s}" for s in answer.suggestions]
+        return "\n".join(lines)
+    h = answer.hits[0]
+    lines = [
+        _title(h),
+        "",
+        h.quote,
+        "",
+        f"  — {h.card.where}  ({h.card.deck}, score {h.score:.2f})",
+    ]
+    if answer.related:
+        lines += ["", "Related:"] + [
+            f"  - {r.card.front}" + (f"  ({r.card.deck})" if r.card.deck != h.card.deck else "")
+            for r in answer.related
+        ]
+    if answer.demos:
+        lines += ["", "Demo: " + ", ".join(f"nnqa demo {d}" for d in answer.demos)]
+    return "\n".join(lines)
+
+
+def answer_markdown(answer) -> str:
+    """An `Answer` as Markdown: the card (and section) as a heading, the quote, its source."""
+    if answer.abstained:
+        lines = [escape_md(answer.message)]
+        if answer.hits:
+            lines += ["", "**Closest cards:**"]
+            lines += [f"- {escape_md(h.card.front)} — *{escape_md(h.card.where)}*"
+                      for h in answer.hits]  # fmt: skip
+        lines += [f"- {escape_md(s)}" for s in answer.suggestions]
+        return "\n".join(lines)
+    h = answer.hits[0]
+    lines = [f"### {escape_md(_title(h))}", "", quote_md(h.quote), "", source_md(h.card, h.score)]
+    if answer.related:
+        lines += ["", "**Related:** " + " · ".join(escape_md(r.card.front) for r in answer.related)]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- grades and reviews
+
+
+def grade_markdown(grade, due: str = "", overruled: str = "", rating: int | None = None) -> str:
+    """A `Grade` as Markdown: verdict and score, covered, missed, the card's answer, and
+    (for a scheduled review) when it is due again."""
+    verdict = overruled or grade.verdict
+    lines = [f"### {VERDICTS.get(verdict, escape_md(verdict))} · score {grade.score:.2f}"]
+    if overruled:
+        lines.append(f"*You overruled the grader's verdict ({escape_md(grade.verdict)}).*")
+    lines += [f"> ⚠ {escape_md(n)}" for n in grade.notes]
+    if grade.covered:
+        lines += ["", "**What you got right**"] + [f"- {escape_md(p)}" for p in grade.covered]
+    if grade.missed:
+        lines += ["", "**What you missed**"] + [f"- {escape_md(p)}" for p in grade.missed]
+    where = f" *({escape_md(grade.where)})*" if grade.where else ""
+    lines += ["", f"**The card's answer**{where}", "", quote_md(grade.reference)]
+    if due:
+        rated = f" (rated {RATING_NAMES[rating]})" if rating else ""
+        lines += ["", f"🗓 Due again **{escape_md(due)}**{rated}."]
+    return "\n".join(lines)
+
+
+def review_text(review) -> str:
+    """A scheduled `Review` as plain text: the grade, then the rating and when it is due."""
+    head = str(review.grade)
+    if review.override:
+        head = (
+            f"{review.verdict.upper()} (you overruled the grader's {review.machine_verdict})\n"
+            + head.split("\n", 1)[-1]
+        )
+    due = due_phrase(review.due, review.reviewed_at)
+    return f"{head}\nRated {RATING_NAMES[review.rating]}; due again {due}."
+
+
+def review_markdown(review) -> str:
+    """A scheduled `Review` as Markdown (see `grade_markdown`)."""
+    due = due_phrase(review.due, review.reviewed_at)
+    return grade_markdown(review.grade, due, review.override or "", review.rating)
+
+
+def stats_markdown(stats) -> str:
+    """A learner's progress: due, new, reviews, retention, and the weakest cards."""
+    ret = "–" if stats.retention is None else f"{stats.retention:.0%}"
+    lines = [
+        f"**{escape_md(stats.learner)}** · {stats.cards} cards",
+        "",
+        f"- **{stats.due}** due now",
+        f"- **{stats.new}** not seen yet",
+        f"- **{stats.reviewed}** reviews done",
+        f"- **{ret}** retention",
+    ]
+    weak = [t for t in stats.per_card if t[2] < 1.0][:3]
+    if weak:
+        lines += ["", "**To practise:**"]
+        lines += [f"- {escape_md(f)} ({r:.0%} of {n})" for f, n, r in weak]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- demos and decks
+
+
+def demo_markdown(result, series: bool = True, rows: int = 100) -> tuple[str, str, str]:
+    """A demo result as (its text, its metrics as a table, where and how long it ran).
+
+    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat).
+    """
+    text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
+    scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
+    lists = {k: v for k, v in result.metrics.items() if series and k not in scalars}
+    table = [f"| {escape_md(k)} | {escape_md(number(v))} |" for k, v in scalars.items()][:rows]
+    metrics = "\n".join(["| measured | value |", "|---|---:|", *table]) if table else ""
+    if lists:
+        metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(number(v))}"
+                                        for k, v in lists.items())  # fmt: skip
+    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    run = (
+        f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s** · {escape_md(params)}"
+    )
+    return text, metrics, run
+
+
+def deck_markdown(cards, query: str = "", demos_for=None) -> str:
+    """The cards whose front or answer holds every word of `query`, with source and demos."""
+    words = query.lower().split()
+    shown = [c for c in cards if all(w in f"{c.front}\n{c.back}".lower() for w in words)]
+    lines = [f"*{len(shown)} of {len(cards)} cards*"]
+    for c in shown:
+        lines += ["", "---", "", f"#### {escape_md(c.front)}", source_md(c)]
+        names = demos_for(c) if demos_for else ()
+        if names:
+            lines.append("▶ Demos: " + ", ".join(f"**{escape_md(n)}**" for n in names))
+        lines += ["", quote_md(c.back)]
+    if not shown:
+        lines += ["", f"No card mentions {escape_md(query)!s}."]
+    return "\n".join(lines)
