@@ -10,10 +10,10 @@ from .add import Added, add_deck
 from .answer import Answer, Hit
 from .cards import Card, DeckError, Section
 from .chat import Chat, Reply
-from .grading import Grade, grade, grade_text
+from .grading import Grade
 from .quiz import Quiz
 from .settings import Settings
-from .tutor import Tutor, ask, default_tutor
+from .tutor import Tutor, ask, default_tutor, grade, grade_text
 
 __version__ = "0.1.0"
 

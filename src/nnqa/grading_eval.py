@@ -136,36 +136,11 @@ def grading_report(
     grading agreement (all, n=82): ...
     """
     if grader is None or cards is None:
-        from .grading.grader import _default_grader
+        from .tutor import default_tutor
 
-        grader, cards = _default_grader()
+        tutor = default_tutor()
+        grader, cards = tutor.grader, list(tutor.cards)
     items = [it for it in load_labelled(path) if split in ("all", it.split)]
     return _report(_scored(items, grader, cards), split)
 
 
-def calibrate(
-    items: list[LabelledAnswer], grader: Grader, cards, base: Calibration = CALIBRATION
-) -> tuple[Calibration, float]:
-    """Grid-search the cosine ramp and the two thresholds for the best agreement on `items`.
-
-    Ties go to the setting closest to `base`, so refitting on the same data is stable.
-    """
-    best = (-1.0, 0.0, base)
-    for floor, full in itertools.product((0.15, 0.2, 0.25, 0.3), (0.55, 0.6, 0.65, 0.7, 0.75)):
-        g = grader.with_calibration(cos_floor=floor, cos_full=full, correct_at=0.0, partial_at=0.0)
-        scored = [(it, gr.score, gr.notes) for it, gr in _scored(items, g, cards)]
-        for c_at, p_at in itertools.product(
-            [x / 100 for x in range(30, 85, 2)], [x / 100 for x in range(10, 50, 2)]
-        ):
-            if p_at >= c_at:
-                continue
-            cal = replace(base, cos_floor=floor, cos_full=full, correct_at=c_at, partial_at=p_at)
-            agree = sum(
-                it.verdict == ("incorrect" if notes else cal.verdict(s)) for it, s, notes in scored
-            ) / len(scored)
-            dist = sum(abs(a - b) for a, b in zip(
-                (floor, full, c_at, p_at), (base.cos_floor, base.cos_full, base.correct_at, base.partial_at), strict=True
-            ))  # fmt: skip
-            if (agree, -dist) > (best[0], best[1]):
-                best = (agree, -dist, cal)
-    return best[2], best[0]

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .cards import Card
-from .grading import Grade, Grader, find_card
+from .grading import Grade, Grader, find_card, recalibrate
 from .store import LoggedReview, Store
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
 
 EASY_AT = 0.9  # a correct answer scoring this high is rated Easy
+MIN_OVERRIDES = 20  # overrules of the grader before a learner's own cut-offs are fitted
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
 
@@ -154,16 +155,24 @@ class Quiz:
             raise ValueError("a learner id cannot be empty")
         self.learner = learner
         if tutor is None:
-            from .grading.grader import _default_grader
+            from .tutor import default_tutor
 
-            self.grader, self.cards = _default_grader()
-        else:
-            grader = getattr(tutor, "grader", None) or Grader(tutor.embedder)
-            self.grader, self.cards = grader, list(tutor.cards)
+            tutor = default_tutor()
+        grader = getattr(tutor, "grader", None) or Grader(tutor.embedder)
+        self.base_grader, self.cards = grader, list(tutor.cards)
         settings = getattr(tutor, "settings", None)  # the tutor's data folder, else NNQA_DATA_DIR
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = clock
         self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
+        self._personalise()
+
+    def _personalise(self) -> None:
+        """The grader with this learner's cut-offs, refitted from their overrules (see
+        `grading.recalibrate`); the shared grader until there are enough of them."""
+        reviews = [(r.score, r.verdict, r.override is not None) for r in self.store.reviews(self.learner)]
+        cal = recalibrate(self.base_grader.calibration, reviews, least=MIN_OVERRIDES)
+        same = cal == self.base_grader.calibration
+        self.grader = self.base_grader if same else self.base_grader.with_calibration(**cal.to_dict())
 
     def card(self, key: str) -> Card:
         return find_card(self.cards, key)
@@ -229,6 +238,7 @@ class Quiz:
         self.store.amend(
             review_id, verdict, verdict, rating, after.due.isoformat(), after.to_json()
         )
+        self._personalise()
         card = self.card(logged.card_id)
         grade = self.grader.grade_card(card, logged.typed)  # cached vectors: cheap
         return Review(review_id, self.learner, card.id, card.front, grade, rating, after.due,

@@ -25,7 +25,7 @@ from .query import Vocabulary, aspect_of, clean, is_small_talk
 from .retrieval import ABSTAIN_BELOW, RELATED_MARGIN, RELATED_MIN, CardScore, rank_cards
 from .settings import Settings
 
-__all__ = ["Tutor", "default_tutor", "ask"]
+__all__ = ["Tutor", "default_tutor", "ask", "grade", "grade_text"]
 
 log = logging.getLogger("nnqa.tutor")
 RECHECK_SECONDS = 1.0  # how often ask() looks for edited decks
@@ -450,3 +450,21 @@ def ask(
     ('Vanishing Gradient', 'What causes them?')
     """
     return default_tutor().ask(question, k=k, deck=deck, history=history)
+
+
+def grade(card: str, typed: str):
+    """Grade a typed answer to the default tutor's card named by `card` (front or id).
+
+    Raises:
+        KeyError: no card is named so; the message lists the closest fronts.
+
+    >>> grade("What is dropout in neural networks?", "randomly switching off units").verdict  # doctest: +SKIP
+    'correct'
+    """
+    tutor = default_tutor()
+    return tutor.grader.grade_card(tutor.card(card), typed)
+
+
+def grade_text(reference: str, typed: str, question: str | None = None):
+    """Grade a typed answer against a teacher's own reference answer; same grader, same fields."""
+    return default_tutor().grader.grade_text(reference, typed, question)

@@ -1,10 +1,8 @@
 """Guards: answers that are not answers, whatever their similarity.
 
-Owns the word tools the grader shares (content words, stems, synonyms folded:
-units~neurons, loops~cycles) and the checks that run before any score: empty input and
-"I don't know", an answer that only restates the question, and a bag of the card's
-keywords with no statement in it. Leaves out: contradictions (see `polarity`) and scoring
-(see `grading`).
+Owns the checks that run before any score, in generic English only: empty input and
+"I don't know", an answer that only restates the question, and a bag of the reference's
+own words with no statement in it. Leaves out: meaning (the judge) and scoring (`grader`).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-__all__ = ["content_words", "key_words", "is_non_answer", "restates", "is_keyword_bag"]
+__all__ = ["content_words", "is_non_answer", "restates", "is_keyword_bag"]
 
 
 _NON_ANSWER = re.compile(
@@ -136,34 +134,6 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP}
 
 
-# words a learner types for the card's words; each maps to one canonical stem
-_SYNONYMS = {
-    "unit": "neuron", "node": "neuron", "info": "information", "data": "information",
-    "signal": "information", "way": "direction", "loop": "cycle",
-    "cyclic": "cycle", "ignore": "drop", "ignored": "drop", "dropp": "drop", "dropped": "drop",
-    "off": "drop", "error": "loss", "cost": "loss", "wrong": "loss", "minimise": "minimiz",
-    "minimize": "minimiz", "minimizing": "minimiz", "minimising": "minimiz", "reduce": "minimiz",
-    "smaller": "minimiz", "lower": "minimiz", "picture": "image", "img": "image",
-    "sequential": "sequence", "sequenc": "sequence", "nonlinear": "non-linear",
-    "nonlinearity": "non-linear", "linearity": "non-linear", "nn": "network", "net": "network",
-    "nets": "network", "ml": "machine", "tiny": "small", "zero": "small", "shrink": "small",
-    "huge": "large", "big": "large", "grow": "large", "backward": "back", "backwards": "back",
-    "backprop": "back", "propagat": "back", "propagated": "back", "weight": "weight",
-    "optimiser": "optimiz", "optimizer": "optimiz", "optimisation": "optimiz",
-    "optimization": "optimiz", "algo": "algorithm", "label": "actual", "real": "actual",
-    "true": "actual", "target": "actual", "simplest": "simple", "basic": "simple",
-    "single": "one", "threshold": "step", "feature": "feature", "diverge": "divergence",
-    "unstable": "instability", "oscillate": "oscillating", "predict": "prediction",
-}  # fmt: skip
-
-
-def key_words(text: str) -> set[str]:
-    """Content words mapped through `_SYNONYMS`, for matching a learner's words to a card's."""
-    return {_SYNONYMS.get(w, w) for w in content_words(text)} | {
-        _SYNONYMS[w] for w in _TOKEN.findall(text.lower()) if w in _SYNONYMS
-    }
-
-
 def _acronyms(text: str) -> set[str]:
     """Words made of the initials of a phrase in the text: "long short-term memory" -> lstm."""
     words = _TOKEN.findall(text.lower())
@@ -234,11 +204,10 @@ def is_keyword_bag(typed: str, vocabulary: str) -> bool:
     if len(words) < 3 or any(w in _FUNCTION for w in words):
         return False
     known = {_stem(w) for w in _TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
-    known |= {_SYNONYMS.get(w, w) for w in known}
     known |= {w[:6] for w in known}  # a word's family: propagation ~ propagated
 
     def from_card(w: str) -> bool:
         w = _stem(w)
-        return w in known or _SYNONYMS.get(w) in known or w[:6] in known
+        return w in known or w[:6] in known
 
     return all(from_card(w) for w in words)
