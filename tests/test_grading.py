@@ -6,7 +6,6 @@ import pytest
 
 from nnqa.eval.grading import grading_report
 from nnqa.grading import find_card, key_points
-from nnqa.grading.polarity import contradictions
 
 GRADING_SET = Path(__file__).resolve().parent / "data" / "grading.jsonl"
 
@@ -80,14 +79,6 @@ def test_traps_are_incorrect(grader, cards, front, typed):
 def test_opposites_are_not_correct(grader, cards, front, typed):
     grade = g(grader, cards, front, typed)
     assert grade.verdict != "correct"
-    assert any("opposite" in n for n in grade.notes)
-
-
-def test_polarity_reads_negation_both_ways():
-    ref = "introducing non-linearity without causing vanishing gradients"
-    assert contradictions(ref, "relu does not cause vanishing gradients") == ()
-    assert "vanishing gradients" in contradictions(ref, "relu causes vanishing gradients")
-    assert contradictions("preventing overfitting", "so it doesn't overfit") == ()
 
 
 def test_grade_fields_and_rendering(grader, cards):
@@ -99,7 +90,7 @@ def test_grade_fields_and_rendering(grader, cards):
     )
     card = find_card(cards, "What is dropout in neural networks?")
     quoted = {p.text for p in key_points(card)}
-    assert set(grade.covered) | set(grade.missed) == quoted
+    assert set(grade.covered) | set(grade.partly) | set(grade.missed) == quoted
     assert grade.covered and 0.0 <= grade.score <= 1.0
     text = str(grade)
     assert grade.verdict.upper() in text and card.back in text
@@ -195,7 +186,7 @@ def test_keyword_bags_and_typoed_restates_are_incorrect(grader, cards, front, ty
 def test_keyword_bags_are_incorrect(grader, cards, front, typed):
     grade = g(grader, cards, front, typed)
     assert grade.verdict == "incorrect"
-    assert any("keywords" in n for n in grade.notes)
+    assert any("without saying anything" in n for n in grade.notes)
 
 
 @pytest.mark.parametrize(
@@ -208,56 +199,7 @@ def test_keyword_bags_are_incorrect(grader, cards, front, typed):
     ],
 )
 def test_short_answers_are_not_keyword_bags(grader, cards, front, typed):
-    assert not any("keywords" in n for n in g(grader, cards, front, typed).notes)
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "it keeps the whole model linear",
-        "the output stays linear",
-        "it takes away the non-linearity",
-        "there is no non-linearity in it",
-    ],
-)
-def test_linear_opposes_non_linearity(typed):
-    ref = "An activation function introduces non-linearity to a neural network"
-    assert contradictions(ref, typed) == ("non-linearity",)
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "relu, the rectified linear unit, adds non-linearity",
-        "without one the whole network would just be linear",
-        "a neuron takes a linear combination and the activation makes it non-linear",
-    ],
-)
-def test_linear_names_and_counterfactuals_are_not_opposites(typed):
-    ref = "An activation function introduces non-linearity to a neural network"
-    assert contradictions(ref, typed) == ()
-
-
-@pytest.mark.parametrize(
-    "ref, typed, concept",
-    [
-        ("minimizing the loss function", "it ends up increasing the loss", "the loss"),
-        ("preventing overfitting", "it makes the model overfit more", "overfitting"),
-        ("no cycles or loops", "the information goes around in loops", "cycles"),
-        (
-            "gradients becoming very small",
-            "the gradients grow larger and larger",
-            "size of gradients",
-        ),
-    ],
-)
-def test_other_opposites(ref, typed, concept):
-    assert concept in contradictions(ref, typed)
-
-
-def test_formula_points_carry_a_paraphrase_in_words():
-    points = key_points("ReLU is an activation function defined as f(x) = max(0, x).")
-    assert any("positive, otherwise zero" in p for kp in points for p in kp.paraphrases)
+    assert not any("without saying" in n for n in g(grader, cards, front, typed).notes)
 
 
 @pytest.mark.parametrize(
@@ -307,13 +249,6 @@ def test_covered_lists_only_what_the_answer_addresses(grader, cards):
 def test_an_answer_listing_steps_must_give_most_of_them(grader, cards, typed, verdict):
     grade = g(grader, cards, "Explain backpropagation in detail", typed)
     assert grade.verdict == verdict, grade.score
-
-
-def test_recurrent_in_the_question_does_not_hide_cycle_from_the_answer():
-    from nnqa.grading import key_words
-
-    assert "cycle" not in key_words("What is a recurrent neural network (RNN)?")
-    assert "cycle" in key_words("a net with loops")
 
 
 def test_an_arrow_chain_counts_when_its_words_fall_out_of_the_clauses(grader, cards):

@@ -1,40 +1,35 @@
 """Grading: judge a typed answer against a card or a teacher's reference.
 
 Owns the verdict (correct / partial / incorrect), the key points a reference is split
-into, and which of them an answer covers, misses or contradicts. Leaves out scheduling
-(`nnqa.quiz`), storing reviews (`nnqa.store`) and measuring the grader (evaluation code).
+into, which of them an answer covers, misses or contradicts (`grader`), and the learned
+judge that reads an answer against a reference (`judge`, weights in `judge_model/`).
+Leaves out scheduling (`nnqa.quiz`), storing reviews (`nnqa.store`) and measuring the
+grader (`nnqa eval`, `benchmarks/bench_grading_quality.py`).
 """
 
-from .grader import (
-    CALIBRATION,
-    Calibration,
-    Grade,
-    Grader,
-    clauses,
-    combine,
-    find_card,
-    is_keyword_bag,
-    steps_named,
-)
-from .guards import content_words, is_non_answer, key_words, restates
-from .keypoints import CORE_WEIGHT, KeyPoint, key_points, paraphrases
+from ..decks.cards import find_card
+from .grader import CALIBRATION, Calibration, Grade, Grader, clauses, recalibrate, same_term
+from .guards import content_words, is_keyword_bag, is_non_answer, restates
+from .judge import LABELS, Judge, JudgeError
+from .keypoints import CORE_WEIGHT, KeyPoint, key_points
 
 __all__ = [
     "CALIBRATION",
     "CORE_WEIGHT",
+    "LABELS",
     "Calibration",
     "Grade",
     "Grader",
+    "Judge",
+    "JudgeError",
     "KeyPoint",
     "clauses",
-    "combine",
     "content_words",
     "find_card",
     "is_keyword_bag",
     "is_non_answer",
     "key_points",
-    "key_words",
-    "paraphrases",
+    "recalibrate",
     "restates",
-    "steps_named",
+    "same_term",
 ]

@@ -1,10 +1,8 @@
 """Guards: answers that are not answers, whatever their similarity.
 
-Owns the word tools the grader shares (content words, stems, synonyms folded:
-units~neurons, loops~cycles) and the checks that run before any score: empty input and
-"I don't know", an answer that only restates the question, and a bag of the card's
-keywords with no statement in it. Leaves out: contradictions (see `polarity`) and scoring
-(see `grading`).
+Owns the checks that run before any score, in generic English only: empty input and
+"I don't know", an answer that only restates the question, and a bag of the reference's
+own words with no statement in it. Leaves out: meaning (the judge) and scoring (`grader`).
 """
 
 from __future__ import annotations
@@ -12,7 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 
-__all__ = ["content_words", "key_words", "is_non_answer", "restates", "is_keyword_bag"]
+from ..text import STOP_WORDS, TOKEN, stem
+
+__all__ = ["content_words", "is_non_answer", "restates", "is_keyword_bag"]
 
 
 _NON_ANSWER = re.compile(
@@ -21,152 +21,21 @@ _NON_ANSWER = re.compile(
     r"have no idea|no idea tbh|idk tbh|tbh idk)\s*[.!?]*\s*(?:tbh|sorry|lol)?\s*[.!?]*\s*$",
     re.IGNORECASE,
 )
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "as",
-        "it",
-        "its",
-        "it's",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "how",
-        "why",
-        "when",
-        "where",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "you",
-        "we",
-        "they",
-        "he",
-        "she",
-        "them",
-        "me",
-        "my",
-        "your",
-        "our",
-        "their",
-        "explain",
-        "describe",
-        "define",
-        "tell",
-        "about",
-        "in",
-        "detail",
-        "definition",
-        "mean",
-        "means",
-        "meaning",
-        "called",
-        "like",
-        "there",
-        "here",
-        "than",
-        "then",
-        "so",
-        "such",
-        "also",
-        "very",
-        "just",
-        "really",
-        "some",
-        "any",
-        "kind",
-        "type",
-        "sort",
-        "thing",
-        "things",
-        "one",
-        "used",
-        "use",
-        "uses",
-        "using",
-    ]
+# the shared stop words, and the words of asking a grader also skips ("explain ... in detail")
+_STOP = STOP_WORDS | frozenset(
+    "called detail he here it's kind may might must one really shall she sort such thing "
+    "things type uses very".split()  # noqa: SIM905
 )
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _stem(w: str) -> str:
-    for suffix in ("ing", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[: -len(suffix)]
-    return w
 
 
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly stemmed words that carry meaning (no stop words)."""
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP}
-
-
-# words a learner types for the card's words; each maps to one canonical stem
-_SYNONYMS = {
-    "unit": "neuron", "node": "neuron", "info": "information", "data": "information",
-    "signal": "information", "way": "direction", "loop": "cycle",
-    "cyclic": "cycle", "ignore": "drop", "ignored": "drop", "dropp": "drop", "dropped": "drop",
-    "off": "drop", "error": "loss", "cost": "loss", "wrong": "loss", "minimise": "minimiz",
-    "minimize": "minimiz", "minimizing": "minimiz", "minimising": "minimiz", "reduce": "minimiz",
-    "smaller": "minimiz", "lower": "minimiz", "picture": "image", "img": "image",
-    "sequential": "sequence", "sequenc": "sequence", "nonlinear": "non-linear",
-    "nonlinearity": "non-linear", "linearity": "non-linear", "nn": "network", "net": "network",
-    "nets": "network", "ml": "machine", "tiny": "small", "zero": "small", "shrink": "small",
-    "huge": "large", "big": "large", "grow": "large", "backward": "back", "backwards": "back",
-    "backprop": "back", "propagat": "back", "propagated": "back", "weight": "weight",
-    "optimiser": "optimiz", "optimizer": "optimiz", "optimisation": "optimiz",
-    "optimization": "optimiz", "algo": "algorithm", "label": "actual", "real": "actual",
-    "true": "actual", "target": "actual", "simplest": "simple", "basic": "simple",
-    "single": "one", "threshold": "step", "feature": "feature", "diverge": "divergence",
-    "unstable": "instability", "oscillate": "oscillating", "predict": "prediction",
-}  # fmt: skip
-
-
-def key_words(text: str) -> set[str]:
-    """Content words mapped through `_SYNONYMS`, for matching a learner's words to a card's."""
-    return {_SYNONYMS.get(w, w) for w in content_words(text)} | {
-        _SYNONYMS[w] for w in _TOKEN.findall(text.lower()) if w in _SYNONYMS
-    }
+    return {stem(w) for w in TOKEN.findall(text.lower()) if w not in _STOP}
 
 
 def _acronyms(text: str) -> set[str]:
     """Words made of the initials of a phrase in the text: "long short-term memory" -> lstm."""
-    words = _TOKEN.findall(text.lower())
+    words = TOKEN.findall(text.lower())
     out = set()
     for n in range(2, 5):
         for i in range(len(words) - n + 1):
@@ -195,7 +64,7 @@ def restates(typed: str, question: str) -> bool:
     if not question:
         return False
     asked = content_words(question) | _acronyms(question)
-    words = [_stem(w) for w in _TOKEN.findall(typed.lower())]
+    words = [stem(w) for w in TOKEN.findall(typed.lower())]
     own = {w for w in words if w not in _STOP and not _asked(w, asked)}
     if not own:
         return True
@@ -230,15 +99,14 @@ def is_keyword_bag(typed: str, vocabulary: str) -> bool:
     """
     if re.search(r"[^\w\s'-]", typed):
         return False  # commas, colons, formulas: an enumeration or a definition
-    words = _TOKEN.findall(typed.lower())
+    words = TOKEN.findall(typed.lower())
     if len(words) < 3 or any(w in _FUNCTION for w in words):
         return False
-    known = {_stem(w) for w in _TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
-    known |= {_SYNONYMS.get(w, w) for w in known}
+    known = {stem(w) for w in TOKEN.findall(vocabulary.lower())} | _acronyms(vocabulary)
     known |= {w[:6] for w in known}  # a word's family: propagation ~ propagated
 
     def from_card(w: str) -> bool:
-        w = _stem(w)
-        return w in known or _SYNONYMS.get(w) in known or w[:6] in known
+        w = stem(w)
+        return w in known or w[:6] in known
 
     return all(from_card(w) for w in words)

@@ -1,9 +1,8 @@
 """Key points: split a card (or a teacher's reference) into the things it says.
 
-Owns the split: the sentences of the main definition (a long one cut into phrases, a
-phrase that only names the kind marked `genus`), the bullets of each further section with
-a short label bullet joined to the bullet it introduces, each point's weight (the main
-definition above the details), and paraphrases of formulas ("max(0, x)" in words).
+Owns the split: the sentences of the main definition (whole sentences, never cut inside
+one), the bullets of each further section with a short label bullet joined to the bullet it
+introduces, and each point's weight (the main definition above the details).
 Leaves out: embedding and scoring the points (see `grading`).
 """
 
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 
 from ..decks.cards import Card
 
-__all__ = ["KeyPoint", "key_points", "paraphrases", "CORE_WEIGHT"]
+__all__ = ["KeyPoint", "key_points", "CORE_WEIGHT"]
 
 CORE_WEIGHT = 0.7  # share of the main definition in a card with further sections
 
@@ -26,8 +25,6 @@ class KeyPoint:
     text: str  # quoted from the card (bullet marks removed)
     section: str  # '' for the main definition
     weight: float  # the key points of one reference sum to 1
-    genus: bool = False  # "X is a type of Y": names the kind only, counts little
-    paraphrases: tuple[str, ...] = ()  # the same point in other words (a formula said aloud)
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -36,43 +33,6 @@ _BULLET = re.compile(r"^\s*[-*•]\s+")
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if len(s.strip().split()) >= 2]
-
-
-_PHRASE = re.compile(
-    r",\s+|\s+[–—-]\s+|\s+\((?=like|e\.g|such|i\.e)|\s+(?=(?:that|where|which|using|by|enabling|preventing|"
-    r"introducing|making|without|to extract|to update|to minimize|consisting|defined as)\b)"
-)
-_GENUS = re.compile(
-    r"\b(?:type|kind|subset|form|class) of\b|\b(?:is|are) (?:a|an|the)\b|"
-    r"\b(?:algorithm|technique|function|process)$",
-    re.IGNORECASE,
-)
-
-
-def _names_kind(phrase: str) -> bool:
-    """Whether a definition's first phrase only says what kind of thing it is."""
-    return bool(_GENUS.search(phrase)) or len(phrase.split()) <= 4
-
-
-def _phrases(sentence: str) -> list[str]:
-    """A definition sentence cut at its clause joints; tiny pieces stay with the one before."""
-    out: list[str] = []
-    sentence = re.sub(
-        r"^(?:in that sense|in other words|in short)\s*,?\s*", "", sentence, flags=re.I
-    )
-    # a comma inside brackets is part of a formula or a list, not a clause joint: max(0, x)
-    sentence = re.sub(r"\([^()]*\)", lambda m: m.group().replace(", ", ","), sentence)
-    for piece in _PHRASE.split(sentence):
-        piece = piece.strip(" ,")
-        if piece.endswith(")") and piece.count(")") > piece.count("("):
-            piece = piece[:-1]  # the close of a "(like ...)" aside cut at its open
-        if not piece:
-            continue
-        if out and len(piece.split()) < 4:
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
 
 
 def _is_label(text: str) -> bool:
@@ -100,7 +60,7 @@ def _section_points(lines: list[str]) -> list[str]:
 
 
 def _main_points(lines) -> list[str]:
-    """The main definition's key points: its sentences, a lone sentence cut into phrases."""
+    """The main definition's key points: its sentences, whole (never cut mid-sentence)."""
     sentences: list[str] = []
     for ln in lines:
         for sent in _sentences(_BULLET.sub("", ln).strip()):
@@ -108,30 +68,7 @@ def _main_points(lines) -> list[str]:
                 sentences[-1] = f"{sentences[-1]} {sent}"  # an aside belongs to its sentence
             else:
                 sentences.append(sent)
-    if len(sentences) <= 2:
-        return [p for sent in sentences for p in _phrases(sent)]
     return sentences
-
-
-# a formula and how a learner says it in words; a point with one gets the words as a
-# paraphrase (its coverage is the best over its texts)
-_FORMULA_WORDS = (
-    (re.compile(r"max\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
-     "outputs the input if it is positive, otherwise zero"),
-    (re.compile(r"min\s*\(\s*0\s*,\s*\w+\s*\)", re.I),
-     "outputs the input if it is negative, otherwise zero"),
-    (re.compile(r"1\s*/\s*\(\s*1\s*\+\s*e\s*\^?\s*\(?-\s*\w+\)?\s*\)", re.I),
-     "squashes the input into a value between 0 and 1"),
-)  # fmt: skip
-
-
-def paraphrases(text: str) -> tuple[str, ...]:
-    """The formulas of a key point said in words, one paraphrase per formula found.
-
-    >>> paraphrases("defined as f(x) = max(0,x)")
-    ('outputs the input if it is positive, otherwise zero',)
-    """
-    return tuple(words for pattern, words in _FORMULA_WORDS if pattern.search(text))
 
 
 def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
@@ -151,8 +88,16 @@ def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
         body = [_BULLET.sub("", ln).strip() for ln in reference.splitlines() if ln.strip()]
         groups = [("", _main_points(body))]
     groups = [(h, pts) for h, pts in groups if pts]
-    if not groups:
-        return (KeyPoint(str(reference).strip(), "", 1.0),)
+    if not groups:  # a term, a name or a number: the whole answer is the one point
+        text = (reference.plain_back if isinstance(reference, Card) else reference).strip()
+        if not text:
+            name = (
+                f"card {reference.front!r} ({reference.where})"
+                if isinstance(reference, Card)
+                else "the reference"
+            )
+            raise ValueError(f"{name} has no answer text to grade against")
+        return (KeyPoint(" ".join(text.split()), "", 1.0),)
     main = [g for g in groups if g[0] == ""]
     details = [g for g in groups if g[0] != ""]
     shares = {}
@@ -163,9 +108,4 @@ def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
     else:
         for h, _ in groups:
             shares[h] = 1 / len(groups)
-    return tuple(
-        KeyPoint(p, h, shares[h] / len(pts), genus=(h == "" and i == 0 and len(pts) > 1
-                                                     and _names_kind(p)), paraphrases=paraphrases(p))
-        for h, pts in groups
-        for i, p in enumerate(pts)
-    )  # fmt: skip
+    return tuple(KeyPoint(p, h, shares[h] / len(pts)) for h, pts in groups for p in pts)

@@ -22,13 +22,14 @@ from datetime import datetime, timezone
 
 from ..decks.cards import Card, find_card
 from ..errors import InputError, NotFound
-from ..grading import Grade, Grader
+from ..grading import Grade, Grader, recalibrate
 from ..render import RATING_NAMES, review_text
 from .store import LoggedReview, Store
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
 
 EASY_AT = 0.9  # a correct answer scoring this high is rated Easy
+MIN_OVERRIDES = 20  # overrules of the grader before a learner's own cut-offs are fitted
 
 
 def rating_for(verdict: str, score: float) -> int:
@@ -151,12 +152,21 @@ class Quiz:
             from ..tutor import default_tutor
 
             tutor = default_tutor()
-        self.grader = grader or tutor.grader
+        self.base_grader = grader or tutor.grader
         self.cards = list(cards if cards is not None else tutor.cards)
         settings = getattr(tutor, "settings", None)  # the tutor's data folder, else NNQA_DATA_DIR
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = clock
         self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
+        self._personalise()
+
+    def _personalise(self) -> None:
+        """The grader with this learner's cut-offs, refitted from their overrules (see
+        `grading.recalibrate`); the shared grader until there are enough of them."""
+        reviews = [(r.score, r.verdict, r.override is not None) for r in self.store.reviews(self.learner)]
+        cal = recalibrate(self.base_grader.calibration, reviews, least=MIN_OVERRIDES)
+        same = cal == self.base_grader.calibration
+        self.grader = self.base_grader if same else self.base_grader.with_calibration(**cal.to_dict())
 
     def card(self, key: str) -> Card:
         return find_card(self.cards, key)
@@ -222,6 +232,7 @@ class Quiz:
         self.store.amend(
             review_id, verdict, verdict, rating, after.due.isoformat(), after.to_json()
         )
+        self._personalise()
         card = self.card(logged.card_id)
         grade = self.grader.grade_card(card, logged.typed)  # cached vectors: cheap
         return Review(review_id, self.learner, card.id, card.front, grade, rating, after.due,
