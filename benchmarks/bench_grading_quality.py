@@ -113,8 +113,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-floor", action="store_true")
     args = ap.parse_args(argv)
 
-    from nnqa.embeddings import Embedder
     from nnqa.grading import Grader
+    from nnqa.search.embeddings import Embedder
 
     embedder = Embedder(threads=1)
     grader = Grader(embedder)

@@ -29,8 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grader_data import LABELS, build  # noqa: E402
 
-from nnqa.embeddings import bundled_model_path  # noqa: E402
 from nnqa.grading.judge import FORMAT, JUDGE_DIR, file_sha256, format_pair  # noqa: E402
+from nnqa.search.embeddings import bundled_model_path  # noqa: E402
 
 
 def batches(pairs, size: int, rng: random.Random):
@@ -90,6 +90,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--evals", type=int, default=4, help="dev evaluations over the run")
+    ap.add_argument("--init", type=Path, help="a judge folder to continue training from")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -103,6 +104,13 @@ def main(argv=None) -> int:
     base = bundled_model_path()
     tok = AutoTokenizer.from_pretrained(str(base))
     model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=len(LABELS))
+    if args.init:  # continue from a saved judge (its tuned layers over the base)
+        from safetensors.torch import load_file
+
+        model.load_state_dict(
+            {k: v.float() for k, v in load_file(str(args.init / "weights.safetensors")).items()},
+            strict=False,
+        )
     model.to(args.device).train()
     frozen = ["bert.embeddings."] + [f"bert.encoder.layer.{i}." for i in range(args.freeze_layers)]
     for name, p in model.named_parameters():

@@ -39,7 +39,11 @@ def main(argv=None) -> int:
     tutor = Tutor()
     grader = tutor.grader.with_calibration(about_cos=0.2)  # read every point the grid may use
     _, dev_q = split_questions(args.data, random.Random(args.seed))
-    semeval = [r for r in read_jsonl(args.data / "semeval2013" / "train.jsonl") if r["question_id"] in dev_q]
+    semeval = [
+        r
+        for r in read_jsonl(args.data / "semeval2013" / "train.jsonl")
+        if r["question_id"] in dev_q
+    ]
     sets = {"semeval-dev": [], "nn-tuning": []}
     for r in semeval:
         points = grader.points_for(r["best_reference"])
@@ -61,7 +65,9 @@ def main(argv=None) -> int:
             agree = wrong_ok = 0
             for ev, gold in items:
                 score, states, _ = ev.decide(cal)
-                v = cal.verdict(score, "covered" in states, "partly" in states, "contradicted" in states)
+                v = cal.verdict(
+                    score, "covered" in states, "partly" in states, "contradicted" in states
+                )
                 agree += v == gold
                 wrong_ok += gold == "incorrect" and v == "correct"
             out[name] = (agree / len(items), wrong_ok / len(items))

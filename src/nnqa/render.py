@@ -173,7 +173,8 @@ def answer_markdown(answer) -> str:
 
 
 def grade_markdown(grade, due: str = "", overruled: str = "", rating: int | None = None) -> str:
-    """A `Grade` as Markdown: verdict and score, covered, missed, the card's answer, and
+    """A `Grade` as Markdown: verdict and score, the points covered, partly covered,
+    contradicted and missed, the card's answer, and
     (for a scheduled review) when it is due again."""
     verdict = overruled or grade.verdict
     lines = [f"### {VERDICTS.get(verdict, escape_md(verdict))} · score {grade.score:.2f}"]
@@ -182,8 +183,14 @@ def grade_markdown(grade, due: str = "", overruled: str = "", rating: int | None
     lines += [f"> ⚠ {escape_md(n)}" for n in grade.notes]
     if grade.covered:
         lines += ["", "**What you got right**"] + [f"- {escape_md(p)}" for p in grade.covered]
-    if grade.missed:
-        lines += ["", "**What you missed**"] + [f"- {escape_md(p)}" for p in grade.missed]
+    if grade.partly:
+        lines += ["", "**What you got partly right**"] + [f"- {escape_md(p)}" for p in grade.partly]
+    if grade.contradicted:
+        lines += ["", "**What the card says otherwise**"]
+        lines += [f"- {escape_md(p)}" for p in grade.contradicted]
+    missed = [p for p in grade.missed if p not in grade.contradicted]
+    if missed:
+        lines += ["", "**What you missed**"] + [f"- {escape_md(p)}" for p in missed]
     where = f" *({escape_md(grade.where)})*" if grade.where else ""
     lines += ["", f"**The card's answer**{where}", "", quote_md(grade.reference)]
     if due:

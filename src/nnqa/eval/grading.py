@@ -132,3 +132,24 @@ def grading_report(path: str | Path, grader: Grader, cards, split: str = "all") 
     """
     items = [it for it in load_labelled(path) if split in ("all", it.split)]
     return _report(_scored(items, grader, cards), split)
+
+
+def blind_grading_report(path: str | Path, grader: Grader) -> GradingReport:
+    """Grade a blind set (JSON lines: ``front``, ``reference``, ``typed``, ``verdict``,
+    ``kind``) against each row's own reference, so any deck's answers can be measured.
+
+    The report's traps are the wrong answers (every kind but correct and partial), and
+    `wrong_called_correct` among its `by_kind` is what a tutor must keep near zero.
+    """
+    pairs = []
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["verdict"] not in VERDICTS:
+            raise ValueError(f"{path}:{no}: verdict must be one of {VERDICTS}")
+        kind = row.get("kind", "")
+        kind = kind if kind in ("correct", "partial") else f"trap-{kind or 'wrong'}"
+        item = LabelledAnswer(row["front"], row["typed"], row["verdict"], kind)
+        pairs.append((item, grader.grade_text(row["reference"], row["typed"], row["front"])))
+    return _report(pairs, Path(path).stem)

@@ -1,5 +1,5 @@
 """Every report at once: retrieval, grading, conversations and intents, on the labelled
-sets and on the held-out ones (written blind, never tuned on).
+sets, on the held-out ones and on the blind grading sets of other decks (never tuned on).
 
 Each file is named explicitly; a set whose file is missing is left out of the reports.
 `nnqa eval` and `python -m nnqa.eval` print these. Leaves out: the measuring itself (one
@@ -22,6 +22,7 @@ def all_reports(
     conversations: str | Path = DATA / "conversations.jsonl",
     intents: str | Path = DATA / "intents.jsonl",
     heldout: str | Path = DATA / "heldout",
+    blind: str | Path = DATA / "blind",
 ) -> dict:
     """Report name -> report (each with `__str__` and `to_dict`), over the tutor's decks.
 
@@ -30,7 +31,7 @@ def all_reports(
     """
     from ..conversation.chat import recognizer_for
     from .conversations import conversation_report
-    from .grading import grading_report
+    from .grading import blind_grading_report, grading_report
     from .intents import intent_report
     from .retrieval import retrieval_report
 
@@ -47,6 +48,10 @@ def all_reports(
             tutor, heldout / "conversations.jsonl"
         ),
     }
+    for path in sorted(Path(blind).glob("grading_*.jsonl")):  # any deck, graded on its reference
+        runs[f"grading, blind ({path.stem.removeprefix('grading_')})"] = lambda p=path: (
+            blind_grading_report(p, tutor.grader)
+        )
     reports = {"retrieval": retrieval_report(tutor, questions)}
     for name, run in runs.items():
         try:

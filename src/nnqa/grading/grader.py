@@ -103,6 +103,9 @@ class Grade:
         if self.partly:
             lines.append("What you got partly right:")
             lines += [f"  ~ {p}" for p in self.partly]
+        if self.contradicted:
+            lines.append("What the card says otherwise:")
+            lines += [f"  x {p}" for p in self.contradicted]
         missed = [p for p in self.missed if p not in self.contradicted]
         if missed and (self.covered or self.partly):  # else the answer below says it all
             lines.append("What you missed:")
@@ -234,6 +237,7 @@ class Evidence:
     `decide` turns it into per-point states with a `Calibration`; tuning reuses it.
     """
 
+    points: tuple[str, ...]  # (k,) the key points' texts
     weights: np.ndarray  # (k,) the key points' weights
     about: np.ndarray  # (k,) best cosine between each point and the answer or a clause
     said: tuple[str, ...]  # (k,) the clause of the answer closest to each point
@@ -263,7 +267,7 @@ class Evidence:
             states[max(per, key=lambda i: per[i][CONTRADICTORY])] = "contradicted"
         for i, st in enumerate(states):
             if st == "contradicted":
-                notes.append(f"you wrote “{self.said[i]}”; the card says otherwise")
+                notes.append(f"you wrote “{self.said[i]}”; the card says “{self.points[i]}”")
         whole = float(self.whole[CORRECT] + self.whole[PARTIAL] / 2)
         credit = np.array([{"covered": 1.0, "partly": 0.5}.get(st, 0.0) for st in states])
         share = float(self.weights @ credit) / float(self.weights.sum())
@@ -378,10 +382,8 @@ class Grader:
         if len(points) == 1 and _is_term(texts[0]) and same_term(typed, texts[0]):
             return done(1.0, ["covered"])
 
-        score, states, notes = self.evidence(points, typed.strip(), question, whole_text).decide(
-            cal
-        )
-        return done(score, states, notes)
+        evidence = self.evidence(points, typed.strip(), question, whole_text)
+        return done(*evidence.decide(cal))
 
     def evidence(self, points, typed: str, question: str, whole_text: str) -> Evidence:
         """Run the embedding model once and the judge once (one batch) on an answer.
@@ -404,9 +406,8 @@ class Grader:
         ]
         probs = self.judge.probabilities(triples)  # (1 + j, 4)
         weights = np.array([p.weight for p in points])
-        return Evidence(
-            weights, about, said, probs[0], {i: probs[1 + n] for n, i in enumerate(judged)}
-        )
+        per = {i: probs[1 + n] for n, i in enumerate(judged)}
+        return Evidence(tuple(p.text for p in points), weights, about, said, probs[0], per)
 
 
 def recalibrate(

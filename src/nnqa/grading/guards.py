@@ -23,8 +23,8 @@ _NON_ANSWER = re.compile(
 )
 # the shared stop words, and the words of asking a grader also skips ("explain ... in detail")
 _STOP = STOP_WORDS | frozenset(
-    "called detail he here it's kind may might must one really shall she sort such thing "
-    "things type uses very".split()  # noqa: SIM905
+    "called detail he here it's kind may might must one really shall she sort such thing "  # noqa: SIM905
+    "things type uses very".split()
 )
 
 

@@ -163,10 +163,14 @@ class Quiz:
     def _personalise(self) -> None:
         """The grader with this learner's cut-offs, refitted from their overrules (see
         `grading.recalibrate`); the shared grader until there are enough of them."""
-        reviews = [(r.score, r.verdict, r.override is not None) for r in self.store.reviews(self.learner)]
+        reviews = [
+            (r.score, r.verdict, r.override is not None) for r in self.store.reviews(self.learner)
+        ]
         cal = recalibrate(self.base_grader.calibration, reviews, least=MIN_OVERRIDES)
         same = cal == self.base_grader.calibration
-        self.grader = self.base_grader if same else self.base_grader.with_calibration(**cal.to_dict())
+        self.grader = (
+            self.base_grader if same else self.base_grader.with_calibration(**cal.to_dict())
+        )
 
     def card(self, key: str) -> Card:
         return find_card(self.cards, key)
