@@ -91,12 +91,15 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--evals", type=int, default=4, help="dev evaluations over the run")
     ap.add_argument("--init", type=Path, help="a judge folder to continue training from")
+    ap.add_argument("--only", help="train on the pairs whose source starts with this")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     train, dev = build(args.data, seed=args.seed, snli=args.snli)
+    if args.only:  # a second stage on some sources only (e.g. "semeval")
+        train = [p for p in train if p.source.startswith(args.only)]
     print(f"train {len(train)} pairs, dev {len(dev)} (unseen SemEval questions)", flush=True)
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -173,6 +176,8 @@ def main(argv=None) -> int:
         "int8": True,
         "trained": f"encoder layers {args.freeze_layers}-5, pooler, classifier (the rest is the base's)",
         "seed": args.seed,
+        "init": str(args.init) if args.init else None,
+        "only": args.only,
         "epochs": args.epochs,
         "batch": args.batch,
         "lr": args.lr,

@@ -36,10 +36,19 @@ import numpy as np
 from ..decks.cards import Card
 from ..text import NEGATIONS
 from .guards import is_keyword_bag, is_non_answer, restates
-from .judge import LABELS, Judge
+from .judge import LABELS, Judge, JudgeError
 from .keypoints import KeyPoint, key_points
 
-__all__ = ["Calibration", "Evidence", "Grade", "Grader", "clauses", "same_term", "recalibrate"]
+__all__ = [
+    "FEATURES",
+    "Calibration",
+    "Evidence",
+    "Grade",
+    "Grader",
+    "clauses",
+    "same_term",
+    "recalibrate",
+]
 
 CORRECT, PARTIAL, CONTRADICTORY, IRRELEVANT = range(len(LABELS))
 MAX_CLAUSES = 8  # clauses of the typed answer compared with the key points
@@ -47,24 +56,27 @@ MAX_CLAUSES = 8  # clauses of the typed answer compared with the key points
 
 @dataclass(frozen=True)
 class Calibration:
-    """The grader's numbers: fitted on SemEval-2013's training split (answers to questions
-    held out of training) and the tuning set tests/data/grading.jsonl; never on a test split
-    or a blind set. `recalibrate` refits the two verdict cut-offs to one learner."""
+    """The grader's numbers, fitted by training/fit_grader.py on tuning data only: SemEval-2013
+    *training* answers to questions held out of the judge's training, and the tuning set
+    tests/data/grading.jsonl; never on a test split or a blind set. `recalibrate` refits the
+    two verdict cut-offs to one learner."""
 
-    correct_at: float = 0.60  # score at or above (with a covered point): "correct"
-    partial_at: float = 0.20  # score at or above (with something covered): "partial"
-    covered_at: float = 0.50  # P(correct) of a point from which it counts as covered
-    partly_at: float = 0.50  # P(correct) + P(partial) from which it counts as partly covered
-    contradicted_at: float = 0.50  # P(contradictory) from which a point counts as contradicted
+    correct_at: float = 0.60  # score at or above: "correct" (never with a contradicted point)
+    partial_at: float = 0.30  # score at or above: "partial"
+    cos_floor: float = 0.30  # a point this similar to the answer is not said at all ...
+    cos_full: float = 0.65  # ... and this similar is said in full (embedding cosine)
+    covered_at: float = (
+        0.50  # a point's cosine coverage (or judge P(correct)) from which it is covered
+    )
+    partly_at: float = 0.25  # a point's cosine coverage from which it is partly covered
+    contradicted_at: float = 0.50  # judge P(contradictory) from which a point is contradicted
     about_cos: float = 0.30  # an answer this similar to a point is about it (embedding cosine)
     max_judged: int = 6  # key points the judge reads per answer, most similar first
 
-    def verdict(self, score: float, covered: bool, partly: bool, contradicted: bool) -> str:
-        if score >= self.correct_at and covered and not contradicted:
+    def verdict(self, score: float) -> str:
+        if score >= self.correct_at:
             return "correct"
-        if score >= self.partial_at and (covered or partly):
-            return "partial"
-        return "incorrect"
+        return "partial" if score >= self.partial_at else "incorrect"
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -230,48 +242,89 @@ def _key(text: str) -> str:
 # ---------------------------------------------------------------- the grader
 
 
+FEATURES = (
+    "bias", "whole_correct", "whole_partial", "whole_contradictory", "whole_irrelevant",
+    "cos_whole", "coverage", "best_coverage", "best_point_correct", "worst_point_contradictory",
+    "several_points",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the two models said about one answer, before any cut-off is applied.
 
-    `decide` turns it into per-point states with a `Calibration`; tuning reuses it.
+    `decide` turns it into a verdict and per-point states; tuning reuses it.
     """
 
     points: tuple[str, ...]  # (k,) the key points' texts
     weights: np.ndarray  # (k,) the key points' weights
     about: np.ndarray  # (k,) best cosine between each point and the answer or a clause
     said: tuple[str, ...]  # (k,) the clause of the answer closest to each point
+    cos_whole: float  # cosine between the answer and the whole reference
     whole: np.ndarray  # (4,) judge probabilities for the whole reference
     per: dict  # point index -> (4,) judge probabilities, for the points the judge read
 
-    def decide(self, cal: Calibration) -> tuple[float, list[str], list[str]]:
-        """(score, one state per point, notes); states: covered|partly|contradicted|missed."""
-        k = len(self.weights)
+    def coverage(self, cal: Calibration) -> np.ndarray:
+        """(k,) how fully each point is said, from the embedding cosine ramped to [0, 1]."""
+        return np.clip((self.about - cal.cos_floor) / (cal.cos_full - cal.cos_floor), 0.0, 1.0)
+
+    def features(self, cal: Calibration) -> np.ndarray:
+        """(len(FEATURES),) the combiner's inputs, in `FEATURES` order."""
+        ramp = self.coverage(cal)
+        per = list(self.per.values()) or [self.whole]
+        return np.array([
+            1.0, *self.whole, self.cos_whole, float(self.weights @ ramp / self.weights.sum()),
+            float(ramp.max()), max(p[CORRECT] for p in per), max(p[CONTRADICTORY] for p in per),
+            float(len(self.points) > 1),
+        ])  # fmt: skip
+
+    def decide(self, cal: Calibration, combiner: np.ndarray | None = None):
+        """(score, verdict, one state per point, notes); states: covered | partly |
+        contradicted | missed. `combiner` is (3, len(FEATURES)), from the judge's folder."""
+        k = len(self.points)
+        ramp = self.coverage(cal)
         states, notes = ["missed"] * k, []
         per = {0: self.whole} if k == 1 else self.per
-        for i, p in per.items():
+        for i in range(k):
+            p = per.get(i)
             if k > 1 and self.about[i] < cal.about_cos:
                 continue
-            if p[CONTRADICTORY] >= cal.contradicted_at and p[CONTRADICTORY] == p.max():
+            if (
+                p is not None
+                and p[CONTRADICTORY] >= cal.contradicted_at
+                and p[CONTRADICTORY] == p.max()
+            ):
                 states[i] = "contradicted"
-            elif p[CORRECT] >= cal.covered_at:
+            elif ramp[i] >= cal.covered_at or (p is not None and p[CORRECT] >= cal.covered_at):
                 states[i] = "covered"
-            elif p[CORRECT] + p[PARTIAL] >= cal.partly_at:
+            elif ramp[i] >= cal.partly_at:
                 states[i] = "partly"
-        if (
-            k > 1
-            and self.whole[CONTRADICTORY] >= cal.contradicted_at
-            and per
-            and "contradicted" not in states
-        ):
+        if k > 1 and per and self.whole.argmax() == CONTRADICTORY and "contradicted" not in states:
             states[max(per, key=lambda i: per[i][CONTRADICTORY])] = "contradicted"
+        if combiner is None:
+            score = float(self.whole[CORRECT] + self.whole[PARTIAL] / 2)
+        else:
+            z = combiner @ self.features(cal)  # (3,): correct, partial, incorrect
+            prob = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+            score = float(prob[0] + prob[1] / 2)
+        verdict = cal.verdict(score)
+        # the evidence shown follows the verdict, and the verdict never outruns the evidence
+        said = [i for i in np.argsort(-self.about) if states[i] != "contradicted"]
+        if "contradicted" in states and verdict == "correct":
+            verdict = "partial"
+        if verdict == "correct" and "covered" not in states and said:
+            states[said[0]] = "covered"  # the point the answer is most about
+        if verdict == "partial" and not {"covered", "partly"} & set(states):
+            if said:
+                states[said[0]] = "partly"
+            else:
+                verdict = "incorrect"
+        if verdict == "incorrect":
+            states = [st if st == "contradicted" else "missed" for st in states]
         for i, st in enumerate(states):
             if st == "contradicted":
                 notes.append(f"you wrote “{self.said[i]}”; the card says “{self.points[i]}”")
-        whole = float(self.whole[CORRECT] + self.whole[PARTIAL] / 2)
-        credit = np.array([{"covered": 1.0, "partly": 0.5}.get(st, 0.0) for st in states])
-        share = float(self.weights @ credit) / float(self.weights.sum())
-        return (whole if k == 1 else (whole + share) / 2), states, notes
+        return score, verdict, states, notes
 
 
 class Grader:
@@ -298,6 +351,10 @@ class Grader:
             from ..search.embeddings import bundled_model_path
 
             judge = Judge(bundled_model_path(), threads=getattr(embedder, "threads", 1))
+        if judge.combiner is not None and judge.combiner_features != FEATURES:
+            raise JudgeError(
+                f"the judge's combiner reads {judge.combiner_features}, this grader gives {FEATURES}"
+            )
         self.judge = judge
         self.max_chars = max_chars
         self.calibration = calibration
@@ -361,12 +418,11 @@ class Grader:
         points = self.points_for(ref)
         texts = tuple(p.text for p in points)
 
-        def done(score, states=None, notes=()):
+        def done(score, verdict, states=None, notes=()):
             states = states or ["missed"] * len(points)
             pick = lambda s: tuple(t for t, st in zip(texts, states, strict=True) if st == s)  # noqa: E731
             covered, partly = pick("covered"), pick("partly")
             contradicted = pick("contradicted")
-            verdict = cal.verdict(score, bool(covered), bool(partly), bool(contradicted))
             missed = tuple(
                 t for t, st in zip(texts, states, strict=True) if st in ("missed", "contradicted")
             )
@@ -374,16 +430,19 @@ class Grader:
                          tuple(notes), card_id, where, partly, contradicted)  # fmt: skip
 
         if is_non_answer(typed):
-            return done(0.0, notes=("no answer given",))
+            return done(0.0, "incorrect", notes=("no answer given",))
         if restates(typed, question):
-            return done(0.02, notes=("only repeats the question's words",))
+            return done(0.02, "incorrect", notes=("only repeats the question's words",))
         if is_keyword_bag(typed, f"{question} {shown}"):
-            return done(0.05, notes=("lists words from the card without saying anything",))
+            return done(
+                0.05, "incorrect", notes=("lists words from the card without saying anything",)
+            )
         if len(points) == 1 and _is_term(texts[0]) and same_term(typed, texts[0]):
-            return done(1.0, ["covered"])
+            return done(1.0, "correct", ["covered"])
 
         evidence = self.evidence(points, typed.strip(), question, whole_text)
-        return done(*evidence.decide(cal))
+        score, verdict, states, notes = evidence.decide(cal, self.judge.combiner)
+        return done(score, verdict, states, notes)
 
     def evidence(self, points, typed: str, question: str, whole_text: str) -> Evidence:
         """Run the embedding model once and the judge once (one batch) on an answer.
@@ -395,7 +454,9 @@ class Grader:
         parts = [c for c in clauses(typed) if c != typed]
         units = [typed, *parts]
         answer = self.embedder.encode(units)  # (1 + u, dim): the whole, then clauses
-        cos = self._point_vectors([p.text for p in points]) @ answer.T  # (k, 1 + u)
+        vecs = self._point_vectors([p.text for p in points] + [whole_text])  # (k + 1, dim)
+        cos = vecs[:-1] @ answer.T  # (k, 1 + u)
+        cos_whole = float(vecs[-1] @ answer[0])
         about = cos.max(axis=1)  # (k,)
         said = tuple(units[int(j)] for j in cos.argmax(axis=1))
         judged = [] if len(points) == 1 else [
@@ -407,7 +468,9 @@ class Grader:
         probs = self.judge.probabilities(triples)  # (1 + j, 4)
         weights = np.array([p.weight for p in points])
         per = {i: probs[1 + n] for n, i in enumerate(judged)}
-        return Evidence(tuple(p.text for p in points), weights, about, said, probs[0], per)
+        return Evidence(
+            tuple(p.text for p in points), weights, about, said, cos_whole, probs[0], per
+        )
 
 
 def recalibrate(

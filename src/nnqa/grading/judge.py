@@ -74,6 +74,11 @@ class Judge:
             raise JudgeError(f"{self.folder}/judge.json has format {self.meta.get('format')!r}, "
                              f"this nnqa reads format {FORMAT}")  # fmt: skip
         self.max_length = int(self.meta.get("max_length", 256))
+        # (3, n features): a logistic regression from the judge's and the embedding model's
+        # outputs to correct / partial / incorrect, fitted by training/fit_grader.py
+        fit = self.meta.get("combiner")
+        self.combiner = np.array(fit["weights"], dtype=np.float64) if fit else None
+        self.combiner_features = tuple(fit["features"]) if fit else ()
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
