@@ -45,7 +45,7 @@ def main(argv=None) -> int:
 
     from nnqa import Tutor
     from nnqa.grading import CALIBRATION, find_card
-    from nnqa.grading.grader import FEATURES
+    from nnqa.grading import FEATURES
     from nnqa.grading.judge import JUDGE_DIR
 
     tutor = Tutor()

@@ -8,14 +8,20 @@ grader (`nnqa eval`, `benchmarks/bench_grading_quality.py`).
 """
 
 from ..decks.cards import find_card
-from .grader import CALIBRATION, Calibration, Grade, Grader, clauses, recalibrate, same_term
+from .calibration import CALIBRATION, Calibration, recalibrate
+from .evidence import FEATURES, Evidence
+from .grade import Grade
+from .grader import Grader, clauses
 from .guards import content_words, is_keyword_bag, is_non_answer, restates
 from .judge import LABELS, Judge, JudgeError
 from .keypoints import CORE_WEIGHT, KeyPoint, key_points
+from .terms import same_term
 
 __all__ = [
     "CALIBRATION",
     "CORE_WEIGHT",
+    "FEATURES",
+    "Evidence",
     "LABELS",
     "Calibration",
     "Grade",
