@@ -44,8 +44,7 @@ def main(argv=None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from nnqa import Tutor
-    from nnqa.grading import CALIBRATION, find_card
-    from nnqa.grading import FEATURES
+    from nnqa.grading import CALIBRATION, FEATURES, find_card
     from nnqa.grading.judge import JUDGE_DIR
 
     tutor = Tutor()
