@@ -39,6 +39,13 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write judge.json")
+    ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the combiner")
+    ap.add_argument(
+        "--wrong-weight", type=float, default=2.0, help="weight of a wrong answer in the fit"
+    )
+    ap.add_argument(
+        "--penalty", type=float, default=2.0, help="cost of a wrong answer called correct"
+    )
     args = ap.parse_args(argv)
 
     from sklearn.linear_model import LogisticRegression
@@ -74,9 +81,11 @@ def main(argv=None) -> int:
     y = np.array([CLASSES.index(g) for _, g, _ in items])
     sets = np.array([s for *_, s in items])
     # each set counts the same, and wrong answers twice
-    w = np.array([(2.0 if g == "incorrect" else 1.0) / (sets == s).sum() for _, g, s in items])
+    w = np.array(
+        [(args.wrong_weight if g == "incorrect" else 1.0) / (sets == s).sum() for _, g, s in items]
+    )
     w *= len(items) / w.sum()
-    lr = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False)
+    lr = LogisticRegression(C=args.C, max_iter=5000, fit_intercept=False)
     lr.fit(x, y, sample_weight=w)
     combiner = lr.coef_  # (3, F)
 
@@ -100,7 +109,7 @@ def main(argv=None) -> int:
         for p_at in np.arange(0.1, c_at - 0.05, 0.025):
             c = replace(cal, correct_at=round(float(c_at), 3), partial_at=round(float(p_at), 3))
             m = measure(c)
-            obj = sum(v["agreement"] - 2 * v["wrong_called_correct"] for v in m.values())
+            obj = sum(v["agreement"] - args.penalty * v["wrong_called_correct"] for v in m.values())
             if best is None or obj > best[0] + 1e-9:
                 best = (obj, c, m)
     print("fitted on", {s: int((sets == s).sum()) for s in ("semeval-dev", "nn-tuning")})

@@ -268,6 +268,38 @@ def deck_pairs(data: Path, rng: random.Random) -> list[Pair]:
     return out
 
 
+def contrast_pairs(data: Path, rng: random.Random, questions: set[str]) -> list[Pair]:
+    """Minimal pairs: a reference against itself (correct) and against one generic English
+    edit of itself (contradictory): negation added or removed, an opposite word, a number.
+
+    Both directions of negation appear (a reference with "not" loses it), so "not" alone
+    does not mean contradictory. References: SemEval training references, cards of the
+    training decks, SNLI premises.
+    """
+    refs: list[tuple[str, str]] = []
+    for r in read_jsonl(data / "semeval2013" / "train.jsonl"):
+        if r["question_id"] in questions:
+            refs += [(r["question"], x) for x in r["reference_answers"] or [r["best_reference"]]]
+    for name in DECKS:
+        for c in read_jsonl(data / "decks" / name / "cards.jsonl"):
+            back = clean_html(c["back"])
+            refs += [(c["front"], b) for b in parts(back) or [back]]
+    snli = read_jsonl(data / "nli" / "snli_dev.jsonl")
+    rng.shuffle(snli)
+    refs += [("", r["premise"]) for r in snli[:1500]]
+    refs = list(dict.fromkeys(refs))
+    rng.shuffle(refs)
+    out = []
+    for q, ref in refs:
+        edits = [negate(ref), swap_opposite(ref, rng), swap_number(ref, rng)]
+        edits = [e for e in edits if e and e != ref]
+        if not edits:
+            continue
+        out.append(Pair(q, ref, ref if rng.random() < 0.5 else ref.lower(), 0, "contrast"))
+        out.append(Pair(q, ref, rng.choice(edits), 2, "contrast"))
+    return out
+
+
 def split_questions(data: Path, rng: random.Random, dev_share: float = 0.08) -> tuple[set, set]:
     """SemEval training questions split into train and dev (dev: unseen questions)."""
     ids = sorted({r["question_id"] for r in read_jsonl(data / "semeval2013" / "train.jsonl")})
@@ -276,8 +308,13 @@ def split_questions(data: Path, rng: random.Random, dev_share: float = 0.08) -> 
     return set(ids[n:]), set(ids[:n])
 
 
-def build(data: Path, seed: int = 13, snli: int = 8000) -> tuple[list[Pair], list[Pair]]:
-    """(train, dev) pairs; dev is SemEval answers to questions train never sees."""
+def build(
+    data: Path, seed: int = 13, snli: int = 8000, contrast: bool = False
+) -> tuple[list[Pair], list[Pair]]:
+    """(train, dev) pairs; dev is SemEval answers to questions train never sees.
+
+    `contrast` adds `contrast_pairs` (drawn after everything else, so the rest is unchanged).
+    """
     rng = random.Random(seed)
     train_q, dev_q = split_questions(data, rng)
     train = (
@@ -291,6 +328,9 @@ def build(data: Path, seed: int = 13, snli: int = 8000) -> tuple[list[Pair], lis
     for p in rng.sample([p for p in train if p.source.startswith("semeval")], 600):
         train.append(Pair(p.question, p.reference, rng.choice(stranger), 3, "cross-deck"))
     rng.shuffle(train)
+    if contrast:
+        train += contrast_pairs(data, rng, train_q)
+        rng.shuffle(train)
     return train, semeval_pairs(data, dev_q)
 
 

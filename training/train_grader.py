@@ -91,15 +91,18 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--evals", type=int, default=4, help="dev evaluations over the run")
     ap.add_argument("--init", type=Path, help="a judge folder to continue training from")
-    ap.add_argument("--only", help="train on the pairs whose source starts with this")
+    ap.add_argument("--only", help="train on the pairs whose source starts with one of these (a,b)")
+    ap.add_argument(
+        "--contrast", action="store_true", help="add minimal pairs (grader_data.contrast_pairs)"
+    )
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    train, dev = build(args.data, seed=args.seed, snli=args.snli)
-    if args.only:  # a second stage on some sources only (e.g. "semeval")
-        train = [p for p in train if p.source.startswith(args.only)]
+    train, dev = build(args.data, seed=args.seed, snli=args.snli, contrast=args.contrast)
+    if args.only:  # a later stage on some sources only (e.g. "semeval" or "semeval,contrast")
+        train = [p for p in train if p.source.startswith(tuple(args.only.split(",")))]
     print(f"train {len(train)} pairs, dev {len(dev)} (unseen SemEval questions)", flush=True)
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -178,6 +181,7 @@ def main(argv=None) -> int:
         "seed": args.seed,
         "init": str(args.init) if args.init else None,
         "only": args.only,
+        "contrast": args.contrast,
         "epochs": args.epochs,
         "batch": args.batch,
         "lr": args.lr,

@@ -21,8 +21,8 @@ class Calibration:
     tests/data/grading.jsonl; never on a test split or a blind set. `recalibrate` refits the
     two verdict cut-offs to one learner."""
 
-    correct_at: float = 0.60  # score at or above: "correct" (never with a contradicted point)
-    partial_at: float = 0.30  # score at or above: "partial"
+    correct_at: float = 0.675  # score at or above: "correct" (never with a contradicted point)
+    partial_at: float = 0.40  # score at or above: "partial"
     cos_floor: float = 0.30  # a point this similar to the answer is not said at all ...
     cos_full: float = 0.65  # ... and this similar is said in full (embedding cosine)
     covered_at: float = (

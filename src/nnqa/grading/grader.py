@@ -98,6 +98,8 @@ class Grader:
                 f"the judge's combiner reads {judge.combiner_features}, this grader gives {FEATURES}"
             )
         self.judge = judge
+        if calibration is CALIBRATION and judge.cut_offs:  # fitted with the combiner
+            calibration = replace(calibration, **judge.cut_offs)
         self.max_chars = max_chars
         self.calibration = calibration
         self._vectors: dict[str, np.ndarray] = {}  # sha1(text) -> (dim,)
@@ -121,7 +123,9 @@ class Grader:
 
     def warm(self, cards: list[Card]) -> None:
         """Embed every card's key points now, in one batch, and load the judge."""
-        self._point_vectors([p.text for c in cards for p in self.points_for(c)])
+        self._point_vectors(
+            [t for c in cards for t in [c.plain_back] + [p.text for p in self.points_for(c)]]
+        )
         self.judge.probabilities([("", "warm", "up")])
 
     def with_calibration(self, **changes) -> Grader:
@@ -173,14 +177,15 @@ class Grader:
 
         if is_non_answer(typed):
             return done(0.0, "incorrect", notes=("no answer given",))
+        # the term itself before the guards: "Cross Entropy Loss" names it, it is no bag of words
+        if len(points) == 1 and is_term(texts[0]) and same_term(typed, texts[0]):
+            return done(1.0, "correct", ["covered"])
         if restates(typed, question):
             return done(0.02, "incorrect", notes=("only repeats the question's words",))
         if is_keyword_bag(typed, f"{question} {shown}"):
             return done(
                 0.05, "incorrect", notes=("lists words from the card without saying anything",)
             )
-        if len(points) == 1 and is_term(texts[0]) and same_term(typed, texts[0]):
-            return done(1.0, "correct", ["covered"])
 
         evidence = self.evidence(points, typed.strip(), question, whole_text)
         score, verdict, states, notes = evidence.decide(cal, self.judge.combiner)

@@ -79,6 +79,7 @@ class Judge:
         fit = self.meta.get("combiner")
         self.combiner = np.array(fit["weights"], dtype=np.float64) if fit else None
         self.combiner_features = tuple(fit["features"]) if fit else ()
+        self.cut_offs = dict(fit.get("cut_offs", {})) if fit else {}  # correct_at, partial_at
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
