@@ -55,8 +55,9 @@ def test_ask_rejects_an_overlong_question(client):
 def test_grade_reports_verdict_covered_and_missed(client):
     g = client.predict(
         "What is dropout in neural networks?",
-        "a regularization technique where random neurons are ignored during training, "
-        "so the network doesn't rely too heavily on any one neuron",
+        "Dropout is a regularization technique where random neurons are ignored during training, "
+        "preventing overfitting by ensuring the network doesn’t rely too heavily on any on neuron. "
+        "(like pruning of trees)",
         api_name="/grade",
     )
     assert g["verdict"] == "correct"

@@ -31,6 +31,7 @@ class Calibration:
     partly_at: float = 0.25  # a point's cosine coverage from which it is partly covered
     contradicted_at: float = 0.50  # judge P(contradictory) from which a point is contradicted
     about_cos: float = 0.30  # an answer this similar to a point is about it (embedding cosine)
+    contradicts_cos: float = 0.50  # ... and this similar (its best match) can contradict it
     max_judged: int = 6  # key points the judge reads per answer, most similar first
 
     def verdict(self, score: float) -> str:

@@ -41,6 +41,8 @@ class Evidence:
     cos_whole: float  # cosine between the answer and the whole reference
     whole: np.ndarray  # (4,) judge probabilities for the whole reference
     per: dict  # point index -> (4,) judge probabilities, for the points the judge read
+    verbatim: tuple[bool, ...] = ()  # (k,) the answer holds the point word for word
+    closest: frozenset = frozenset()  # points that are the best match of some answer clause
 
     def coverage(self, cal: Calibration) -> np.ndarray:
         """(k,) how fully each point is said, from the embedding cosine ramped to [0, 1]."""
@@ -67,25 +69,42 @@ class Evidence:
             p = per.get(i)
             if k > 1 and self.about[i] < cal.about_cos:
                 continue
+            # a point is contradicted only where the answer talks about that very point
+            talks_about = k == 1 or (i in self.closest and self.about[i] >= cal.contradicts_cos)
             if (
                 p is not None
+                and talks_about
                 and p[CONTRADICTORY] >= cal.contradicted_at
                 and p[CONTRADICTORY] == p.max()
             ):
                 states[i] = "contradicted"
-            elif ramp[i] >= cal.covered_at or (p is not None and p[CORRECT] >= cal.covered_at):
+            # similar words are not agreement: where the judge read the point, it must lean
+            # to correct rather than contradictory for the cosine to count
+            agrees = p is None or p[CORRECT] >= p[CONTRADICTORY]
+            if (ramp[i] >= cal.covered_at and agrees) or (
+                p is not None and p[CORRECT] >= cal.covered_at
+            ):
                 states[i] = "covered"
-            elif ramp[i] >= cal.partly_at:
+            elif ramp[i] >= cal.partly_at and agrees:
                 states[i] = "partly"
+        copied = [i for i, v in enumerate(self.verbatim) if v]
+        for i in copied:  # said word for word: covered, whatever the judge thinks
+            states[i] = "covered"
         if k > 1 and per and self.whole.argmax() == CONTRADICTORY and "contradicted" not in states:
-            states[max(per, key=lambda i: per[i][CONTRADICTORY])] = "contradicted"
+            i = max(per, key=lambda i: per[i][CONTRADICTORY])
+            if i not in copied and i in self.closest and self.about[i] >= cal.contradicts_cos:
+                states[i] = "contradicted"
         if combiner is None:
             score = float(self.whole[CORRECT] + self.whole[PARTIAL] / 2)
         else:
             z = combiner @ self.features(cal)  # (3,): correct, partial, incorrect
             prob = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
             score = float(prob[0] + prob[1] / 2)
+        if copied and len(copied) == k:  # the whole reference, word for word
+            score = 1.0
         verdict = cal.verdict(score)
+        if copied and verdict == "incorrect" and "contradicted" not in states:
+            verdict = "partial"  # part of the card, word for word
         # the evidence shown follows the verdict, and the verdict never outruns the evidence
         said = [i for i in np.argsort(-self.about) if states[i] != "contradicted"]
         if "contradicted" in states and verdict == "correct":

@@ -41,7 +41,7 @@ from .grade import Grade
 from .guards import is_keyword_bag, is_non_answer, restates
 from .judge import Judge, JudgeError
 from .keypoints import KeyPoint, key_points
-from .terms import is_term, same_term
+from .terms import is_term, same_term, says_verbatim
 
 __all__ = ["Grader", "clauses"]
 
@@ -215,6 +215,7 @@ class Grader:
         probs = self.judge.probabilities(triples)  # (1 + j, 4)
         weights = np.array([p.weight for p in points])
         per = {i: probs[1 + n] for n, i in enumerate(judged)}
-        return Evidence(
-            tuple(p.text for p in points), weights, about, said, cos_whole, probs[0], per
-        )
+        verbatim = tuple(says_verbatim(typed, p.text) for p in points)
+        closest = frozenset(int(i) for i in cos.argmax(axis=0))  # each unit's best point
+        return Evidence(tuple(p.text for p in points), weights, about, said, cos_whole, probs[0],
+                        per, verbatim, closest)  # fmt: skip

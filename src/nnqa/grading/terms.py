@@ -12,7 +12,7 @@ import unicodedata
 
 from ..text import NEGATIONS
 
-__all__ = ["is_term", "same_term"]
+__all__ = ["is_term", "normal", "same_term", "says_verbatim"]
 
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
@@ -38,7 +38,7 @@ _FILLER = frozenset(
 )
 
 
-def _normal(text: str) -> str:
+def normal(text: str) -> str:
     """Case, accents, punctuation and spacing folded: 'Cross-Entropy  Loss.' -> 'cross entropy loss'."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"(?<=\d),(?=\d)", ".", text.casefold())  # 2,4 -> 2.4
@@ -63,13 +63,13 @@ def same_term(typed: str, reference: str) -> bool:
     >>> same_term("relu", "ReLU"), same_term("2.40 years", "2.4")
     (True, True)
     """
-    said = _normal(typed)
+    said = normal(typed)
     words = said.split()
     if not words or NEGATIONS & set(words) or "n't" in typed:
         return False
-    aliases = {_normal(reference)}
+    aliases = {normal(reference)}
     if m := re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", reference.strip()):
-        aliases |= {_normal(m.group(1)), _normal(m.group(2))}
+        aliases |= {normal(m.group(1)), normal(m.group(2))}
     aliases.discard("")
     for alias in aliases:
         if said == alias:
@@ -91,3 +91,14 @@ def same_term(typed: str, reference: str) -> bool:
 def is_term(text: str) -> bool:
     """A reference that is a term, a name or a number (four words at most, no sentence)."""
     return len(text.split()) <= 4 and not re.search(r"[.!?;:]\s", text + " ")
+
+
+def says_verbatim(typed: str, point: str) -> bool:
+    """Whether the answer contains the point word for word (after `normal`): a learner who
+    copied the card said it, whatever a model thinks.
+
+    >>> says_verbatim("Well: ReLU is max(0, x)!", "ReLU is max(0, x)."), says_verbatim("ReLU", "ReLU is max(0, x)")
+    (True, False)
+    """
+    point = normal(point)
+    return bool(point) and f" {point} " in f" {normal(typed)} "
