@@ -81,8 +81,8 @@ class GradingReport:
         }
 
 
-def load_labelled(path: str | Path) -> list[LabelledAnswer]:
-    """Read a JSON-lines file of labelled typed answers."""
+def _rows(path: str | Path) -> list[dict]:
+    """The rows of a JSON-lines file of labelled answers, each verdict checked."""
     out = []
     for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -90,8 +90,15 @@ def load_labelled(path: str | Path) -> list[LabelledAnswer]:
         row = json.loads(line)
         if row["verdict"] not in VERDICTS:
             raise ValueError(f"{path}:{no}: verdict must be one of {VERDICTS}")
-        out.append(LabelledAnswer(row["card"], row["typed"], row["verdict"], row.get("kind", "")))
+        out.append(row)
     return out
+
+
+def load_labelled(path: str | Path) -> list[LabelledAnswer]:
+    """Read a JSON-lines file of labelled typed answers."""
+    return [
+        LabelledAnswer(r["card"], r["typed"], r["verdict"], r.get("kind", "")) for r in _rows(path)
+    ]
 
 
 def _scored(items, grader: Grader, cards):
@@ -142,12 +149,7 @@ def blind_grading_report(path: str | Path, grader: Grader) -> GradingReport:
     `wrong_called_correct` among its `by_kind` is what a tutor must keep near zero.
     """
     pairs = []
-    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if row["verdict"] not in VERDICTS:
-            raise ValueError(f"{path}:{no}: verdict must be one of {VERDICTS}")
+    for row in _rows(path):
         kind = row.get("kind", "")
         kind = kind if kind in ("correct", "partial") else f"trap-{kind or 'wrong'}"
         item = LabelledAnswer(row["front"], row["typed"], row["verdict"], kind)
