@@ -185,8 +185,9 @@ def test_blind_sets_floor(grader, name):
     assert wrong.count("correct") / len(wrong) <= FLOORS[name][1]
 
 
-FLOORS = {  # set from the first measurement minus a margin; see the README for the numbers
-    "grading_programming": (0.5, 0.2),
-    "grading_geology": (0.5, 0.2),
-    "grading_nn": (0.5, 0.2),
+FLOORS = {  # (3-way agreement, wrong answers called correct): the first measurement
+    # (README, docs/grading_quality.json) less a margin; a guard, never tuned against
+    "grading_programming": (0.42, 0.12),  # measured 47.3%, 7.1%
+    "grading_geology": (0.40, 0.08),  # measured 45.0%, 0.0%
+    "grading_nn": (0.50, 0.08),  # measured 56.7%, 3.7%
 }
