@@ -191,3 +191,15 @@ FLOORS = {  # (3-way agreement, wrong answers called correct): the first measure
     "grading_geology": (0.40, 0.08),  # measured 45.0%, 0.0%
     "grading_nn": (0.50, 0.08),  # measured 56.7%, 3.7%
 }
+
+
+def test_a_long_card_is_graded_one_section_at_a_time(tutor):
+    card = tutor.card("Vanishing Gradient")
+    solutions = next(s for s in card.sections if s.heading.startswith("Solutions"))
+    copied = tutor.grade(card.front, "\n".join(solutions.lines[1:]), section="solutions")
+    assert copied.verdict == "correct" and copied.question == "Vanishing Gradient: Solutions"
+    assert copied.reference == solutions.text and copied.where.endswith(f":{solutions.line}")
+    other = tutor.grade(card.front, "\n".join(solutions.lines[1:]), section="What causes them?")
+    assert other.verdict != "correct"  # the fixes are not the causes
+    with pytest.raises(ValueError, match="its sections"):
+        tutor.grade(card.front, "anything", section="History")

@@ -202,16 +202,19 @@ class Tutor:
                     self._grader = Grader(self.embedder, max_chars=self.settings.max_answer_chars)
         return self._grader
 
-    def grade(self, card: str | Card, typed: str):
-        """Grade a typed answer to a card (a `Card`, or its front, close enough, or its id).
+    def grade(self, card: str | Card, typed: str, section: str | None = None):
+        """Grade a typed answer to a card (a `Card`, or its front, close enough, or its id),
+        or to one section of it (see `Grader.grade_card`).
 
         Raises:
             KeyError: no card is named so; the message lists the closest fronts.
+            ValueError: the card has no section of that name.
 
         >>> Tutor().grade("What is dropout?", "randomly switching off units").verdict  # doctest: +SKIP
         'correct'
         """
-        return self.grader.grade_card(card if isinstance(card, Card) else self.card(card), typed)
+        card = card if isinstance(card, Card) else self.card(card)
+        return self.grader.grade_card(card, typed, section)
 
     def grade_text(self, reference: str, typed: str, question: str | None = None):
         """Grade a typed answer against a teacher's own reference answer; same grader."""
@@ -244,12 +247,13 @@ def ask(
     return default_tutor().ask(question, k=k, deck=deck, history=history)
 
 
-def grade(card: str, typed: str):
-    """Grade a typed answer to a card of the default tutor's decks; see `Tutor.grade`.
+def grade(card: str, typed: str, section: str | None = None):
+    """Grade a typed answer to a card (or one section) of the default tutor's decks; see
+    `Tutor.grade`.
 
     >>> grade("What is dropout in neural networks?", "randomly switching off units")  # doctest: +SKIP
     """
-    return default_tutor().grade(card, typed)
+    return default_tutor().grade(card, typed, section)
 
 
 def grade_text(reference: str, typed: str, question: str | None = None):

@@ -136,13 +136,33 @@ class Grader:
         other._vectors, other._points = self._vectors, self._points
         return other
 
-    def grade_card(self, card: Card, typed: str) -> Grade:
+    def grade_card(self, card: Card, typed: str, section: str | None = None) -> Grade:
         """Grade a typed answer against a card: its front is the question, its back the answer.
 
+        Args:
+            section: grade against one section only, named by its heading ("Solutions",
+                case and a trailing ":" or "?" ignored; "" is the main part), so a long
+                card can be quizzed a part at a time; the question becomes "front: heading".
         Raises:
-            ValueError: the card has no answer text.
+            ValueError: the card has no answer text, or no section of that name (the
+                message lists the card's sections).
         """
-        return self._grade(card, typed, card.front, card.back, card.plain_back, card.id, card.where)
+        if section is None:
+            return self._grade(card, typed, card.front, card.back, card.plain_back, card.id,
+                               card.where)  # fmt: skip
+        key = section.strip().rstrip(":?").casefold()
+        part = next(
+            (s for s in card.sections if s.heading.strip().rstrip(":?").casefold() == key), None
+        )
+        if part is None or not part.plain.strip():
+            names = ", ".join(repr(s.heading) for s in card.sections)
+            raise ValueError(
+                f"card {card.front!r} has no section {section!r}; its sections: {names}"
+            )
+        body = "\n".join(part.lines[1:] if part.heading else part.lines) or part.text
+        question = f"{card.front}: {part.heading}" if part.heading else card.front
+        where = f"{card.source}:{part.line}"
+        return self._grade(body, typed, question, part.text, body, card.id, where)
 
     def grade_text(self, reference: str, typed: str, question: str | None = None) -> Grade:
         """Grade a typed answer against a teacher's reference answer (not a card).
