@@ -124,7 +124,7 @@ def cmd_eval(args) -> int:
 def cmd_grade(args) -> int:
     tutor = _tutor(args)
     typed = " ".join(args.answer) if args.answer else sys.stdin.read()
-    g = tutor.grader.grade_card(tutor.card(args.card), typed)
+    g = tutor.grade(args.card, typed, section=args.section)
     _print(g, args.json)
     return 0
 
@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a typed answer to a card")
     g.add_argument("card", help="the card's front (close enough) or id")
     g.add_argument("answer", nargs="*", help="the typed answer (read from stdin when absent)")
+    g.add_argument("--section", help="grade against one section of the card (its heading)")
     g.add_argument("--json", action="store_true", help="print JSON")
     g.set_defaults(func=cmd_grade)
 

@@ -69,8 +69,13 @@ class Evidence:
             p = per.get(i)
             if k > 1 and self.about[i] < cal.about_cos:
                 continue
-            # a point is contradicted only where the answer talks about that very point
-            talks_about = k == 1 or (i in self.closest and self.about[i] >= cal.contradicts_cos)
+            # a point is contradicted only where the answer talks about that very point, and
+            # (on a card of several points) where the whole answer reads against the card too
+            talks_about = k == 1 or (
+                i in self.closest
+                and self.about[i] >= cal.contradicts_cos
+                and self.whole[CONTRADICTORY] >= self.whole[CORRECT]
+            )
             if (
                 p is not None
                 and talks_about
@@ -78,6 +83,7 @@ class Evidence:
                 and p[CONTRADICTORY] == p.max()
             ):
                 states[i] = "contradicted"
+                continue
             # similar words are not agreement: where the judge read the point, it must lean
             # to correct rather than contradictory for the cosine to count
             agrees = p is None or p[CORRECT] >= p[CONTRADICTORY]

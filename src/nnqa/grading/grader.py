@@ -35,12 +35,13 @@ from dataclasses import replace
 import numpy as np
 
 from ..decks.cards import Card
+from ..errors import InputError
 from .calibration import CALIBRATION, Calibration
 from .evidence import FEATURES, Evidence
 from .grade import Grade
 from .guards import is_keyword_bag, is_non_answer, restates
 from .judge import Judge, JudgeError
-from .keypoints import KeyPoint, key_points
+from .keypoints import KeyPoint, key_points, section_points
 from .terms import is_term, same_term, says_verbatim
 
 __all__ = ["Grader", "clauses"]
@@ -156,10 +157,11 @@ class Grader:
         )
         if part is None or not part.plain.strip():
             names = ", ".join(repr(s.heading) for s in card.sections)
-            raise ValueError(
+            raise InputError(
                 f"card {card.front!r} has no section {section!r}; its sections: {names}"
             )
-        body = "\n".join(part.lines[1:] if part.heading else part.lines) or part.text
+        # a detail section's bullets, each label joined to the bullet it introduces
+        body = "\n".join(section_points(list(part.lines[1:]))) if part.heading else part.plain
         question = f"{card.front}: {part.heading}" if part.heading else card.front
         where = f"{card.source}:{part.line}"
         return self._grade(body, typed, question, part.text, body, card.id, where)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..decks.cards import Card
 
-__all__ = ["KeyPoint", "key_points", "CORE_WEIGHT"]
+__all__ = ["KeyPoint", "key_points", "section_points", "CORE_WEIGHT"]
 
 CORE_WEIGHT = 0.7  # share of the main definition in a card with further sections
 
@@ -40,7 +40,7 @@ def _is_label(text: str) -> bool:
     return len(text.rstrip(":").split()) <= 3 and not text.endswith(".")
 
 
-def _section_points(lines: list[str]) -> list[str]:
+def section_points(lines: list[str]) -> list[str]:
     """Bullets of a detail section as key points; a label joins the bullet after it."""
     texts = [_BULLET.sub("", ln).strip() for ln in lines if ln.strip()]
     points: list[str] = []
@@ -81,7 +81,7 @@ def key_points(reference: str | Card) -> tuple[KeyPoint, ...]:
         groups = []
         for s in reference.sections:
             if s.heading:
-                groups.append((s.heading, _section_points(list(s.lines[1:]))))
+                groups.append((s.heading, section_points(list(s.lines[1:]))))
             else:
                 groups.append(("", _main_points(s.lines)))
     else:
