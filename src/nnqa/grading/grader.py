@@ -47,6 +47,7 @@ from .terms import is_term, same_term, says_verbatim
 __all__ = ["Grader", "clauses"]
 
 MAX_CLAUSES = 8  # clauses of the typed answer compared with the key points
+MAX_CACHED = 50_000  # key-point vectors and splits kept (about 80 MB of vectors at most)
 
 
 # ---------------------------------------------------------------- the typed answer
@@ -108,19 +109,27 @@ class Grader:
         self._lock = threading.Lock()
 
     def _point_vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if _key(t) not in self._vectors]
+        keys = [_key(t) for t in texts]
+        have = {k: self._vectors[k] for k in keys if k in self._vectors}
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in have}
         if missing:
-            vecs = self.embedder.encode(missing)
+            vecs = self.embedder.encode(list(missing.values()))
+            have.update(zip(missing, vecs, strict=True))
             with self._lock:
-                for t, v in zip(missing, vecs, strict=True):
-                    self._vectors[_key(t)] = v
-        return np.stack([self._vectors[_key(t)] for t in texts])  # (k, dim)
+                if len(self._vectors) > MAX_CACHED:  # teachers' references come and go
+                    self._vectors.clear()
+                self._vectors.update(zip(missing, vecs, strict=True))
+        return np.stack([have[k] for k in keys])  # (k, dim)
 
     def points_for(self, reference: str | Card) -> tuple[KeyPoint, ...]:
         key = reference.id if isinstance(reference, Card) else _key(reference)
-        if key not in self._points:
-            self._points[key] = key_points(reference)
-        return self._points[key]
+        points = self._points.get(key)
+        if points is None:
+            points = key_points(reference)
+            if len(self._points) > MAX_CACHED:
+                self._points.clear()
+            self._points[key] = points
+        return points
 
     def warm(self, cards: list[Card]) -> None:
         """Embed every card's key points now, in one batch, and load the judge."""
