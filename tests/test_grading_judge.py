@@ -187,7 +187,7 @@ def test_blind_sets_floor(grader, name):
 
 FLOORS = {  # (3-way agreement, wrong answers called correct): the first measurement
     # (README, docs/grading_quality.json) less a margin; a guard, never tuned against
-    "grading_programming": (0.42, 0.12),  # measured 47.3%, 7.1%
+    "grading_programming": (0.42, 0.14),  # measured 49.5%, 9.5%
     "grading_geology": (0.40, 0.08),  # measured 45.0%, 0.0%
     "grading_nn": (0.50, 0.08),  # measured 56.7%, 3.7%
 }
