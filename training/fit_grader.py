@@ -52,6 +52,7 @@ def main(argv=None) -> int:
 
     from nnqa import Tutor
     from nnqa.grading import CALIBRATION, FEATURES, find_card
+    from nnqa.grading.grader import GUARD_NOTES
     from nnqa.grading.judge import JUDGE_DIR
 
     tutor = Tutor()
@@ -67,11 +68,9 @@ def main(argv=None) -> int:
         ev = grader.evidence(grader.points_for(r["best_reference"]), r["student_answer"],
                              r["question"], r["best_reference"])  # fmt: skip
         items.append((ev, TO3[LABEL5[r["label5"]]], "semeval-dev"))
-    guards = ("no answer given", "only repeats the question's words",
-              "lists words from the card without saying anything")  # fmt: skip
     for r in read_jsonl(ROOT / "tests" / "data" / "grading.jsonl"):
         card = find_card(tutor.cards, r["card"])
-        if any(n in guards for n in grader.grade_card(card, r["typed"]).notes):
+        if any(n in GUARD_NOTES for n in grader.grade_card(card, r["typed"]).notes):
             continue  # decided by a guard, whatever is fitted
         ev = grader.evidence(grader.points_for(card), r["typed"], card.front, card.plain_back)
         items.append((ev, r["verdict"], "nn-tuning"))

@@ -104,7 +104,8 @@ class Evidence:
             score = float(self.whole[CORRECT] + self.whole[PARTIAL] / 2)
         else:
             z = combiner @ self.features(cal)  # (3,): correct, partial, incorrect
-            prob = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+            e = np.exp(z - z.max())
+            prob = e / e.sum()
             score = float(prob[0] + prob[1] / 2)
         if copied and len(copied) == k:  # the whole reference, word for word
             score = 1.0

@@ -47,6 +47,11 @@ from .terms import is_term, same_term, says_verbatim
 __all__ = ["Grader", "clauses"]
 
 MAX_CLAUSES = 8  # clauses of the typed answer compared with the key points
+# the notes of the guards, which decide a verdict before any model runs
+NO_ANSWER = "no answer given"
+RESTATES = "only repeats the question's words"
+KEYWORD_BAG = "lists words from the card without saying anything"
+GUARD_NOTES = (NO_ANSWER, RESTATES, KEYWORD_BAG)
 MAX_CACHED = 50_000  # key-point vectors and splits kept (about 80 MB of vectors at most)
 
 
@@ -160,10 +165,8 @@ class Grader:
         if section is None:
             return self._grade(card, typed, card.front, card.back, card.plain_back, card.id,
                                card.where)  # fmt: skip
-        key = section.strip().rstrip(":?").casefold()
-        part = next(
-            (s for s in card.sections if s.heading.strip().rstrip(":?").casefold() == key), None
-        )
+        name = lambda heading: heading.strip().rstrip(":?").casefold()  # noqa: E731
+        part = next((s for s in card.sections if name(s.heading) == name(section)), None)
         if part is None or not part.plain.strip():
             names = ", ".join(repr(s.heading) for s in card.sections)
             raise InputError(
@@ -207,16 +210,14 @@ class Grader:
                          tuple(notes), card_id, where, partly, contradicted)  # fmt: skip
 
         if is_non_answer(typed):
-            return done(0.0, "incorrect", notes=("no answer given",))
+            return done(0.0, "incorrect", notes=(NO_ANSWER,))
         # the term itself before the guards: "Cross Entropy Loss" names it, it is no bag of words
         if len(points) == 1 and is_term(texts[0]) and same_term(typed, texts[0]):
             return done(1.0, "correct", ["covered"])
         if restates(typed, question):
-            return done(0.02, "incorrect", notes=("only repeats the question's words",))
+            return done(0.02, "incorrect", notes=(RESTATES,))
         if is_keyword_bag(typed, f"{question} {shown}"):
-            return done(
-                0.05, "incorrect", notes=("lists words from the card without saying anything",)
-            )
+            return done(0.05, "incorrect", notes=(KEYWORD_BAG,))
 
         evidence = self.evidence(points, typed.strip(), question, whole_text)
         score, verdict, states, notes = evidence.decide(cal, self.judge.combiner)
