@@ -122,7 +122,10 @@ def test_reloads_while_threads_ask_never_mix_two_versions(tmp_path, embedder, mo
     for th in threads:
         th.start()
     for i in range(6):
-        (k / "d.md").write_text(v2 if i % 2 == 0 else v1)
+        # saved as editors save (a temporary file renamed into place): a reader never sees
+        # the truncated file an in-place write leaves for a moment (a race in the test)
+        (k / ".d.md.tmp").write_text(v2 if i % 2 == 0 else v1)  # hidden: not a deck
+        (k / ".d.md.tmp").replace(k / "d.md")
         time.sleep(0.3)
     stop.set()
     for th in threads:
