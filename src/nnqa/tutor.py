@@ -182,13 +182,18 @@ class Tutor:
 
                 topic = topic_of(self.retriever, history, card_pos)
                 _, ranked = follow(self.retriever, text, topic, card_pos)
-            else:
-                ranked = self.rank(text, k, card_pos, deck=deck)
-            return self.quote(question, ranked, k)
+                return self.quote(question, ranked, k)
+            from .answering.followup import own_words, points_back
 
-    def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:
+            ranked = self.rank(text, k, card_pos, deck=deck)
+            subjectless = points_back(text) and not own_words(text)
+            return self.quote(question, ranked, k, subjectless)
+
+    def quote(
+        self, question: str, ranked: list[CardScore], k: int = 4, subjectless: bool = False
+    ) -> Answer:
         """Turn ranked cards into an `Answer`; see `nnqa.answering.policy.quote`."""
-        return policy.quote(question, ranked, self.cards, k, self.demos_for)
+        return policy.quote(question, ranked, self.cards, k, self.demos_for, subjectless)
 
     # -- grading ---------------------------------------------------------------------
     @property
