@@ -271,10 +271,10 @@ def _note_types(db: sqlite3.Connection) -> tuple[dict[int, NoteType], dict[int, 
     decks: dict[int, str] = {}
     if "notetypes" in tables:  # schema 15+: tables, configs as protobuf
         fields: dict[int, list] = {}
-        for ntid, ord_, name in db.execute("select ntid, ord, name from fields order by ord"):
+        for ntid, name in db.execute("select ntid, name from fields order by ntid, ord"):
             fields.setdefault(int(ntid), []).append(name)
         tmpls: dict[int, list] = {}
-        for ntid, config in db.execute("select ntid, config from templates order by ord"):
+        for ntid, config in db.execute("select ntid, config from templates order by ntid, ord"):
             f = proto_fields(config or b"")
             q, a = (f.get(k, [b""])[0].decode("utf-8", "replace") for k in (1, 2))
             tmpls.setdefault(int(ntid), []).append((q, a))
@@ -399,9 +399,7 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
             cid = guid_id(guid, part) if guid else ""
             cards.append(ImportedCard(front, back, deck, tagset, origin, cid))
     if text.images or text.sounds:
-        notes.insert(
-            0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders"
-        )
+        notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
     if not cards:
         raise DeckError(source, None, "the Anki package holds no cards with text")
     return ImportedDeck(source, "anki", tuple(cards), tuple(notes))
