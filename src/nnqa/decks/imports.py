@@ -388,6 +388,8 @@ def to_markdown(deck: ImportedDeck) -> str:
         out.append(f"## {c.front}")
         if c.tags:
             out.append(f"<!-- tags: {' '.join(c.tags)} -->")
+        if c.id:
+            out.append(f"<!-- id: {c.id} -->")
         for ln in c.back.split("\n"):
             if ln.strip():
                 out.append("\\" + ln if _HEADING.match(ln) else ln)
