@@ -265,7 +265,10 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
 
         notetype = cell(meta.get("notetype", -1)).lower()
         raw_front = cell(front_col)
-        is_cloze = "cloze" in notetype or (CLOZE_MARK.search(raw_front) and not cell(back_col))
+        answer_named = any(n in named and named[n] == back_col for n in _BACK_NAMES)
+        is_cloze = "cloze" in notetype or bool(
+            CLOZE_MARK.search(raw_front) and (not cell(back_col).strip() or not answer_named)
+        )
         if len(row) <= max(front_col, 0 if is_cloze else back_col):
             need = max(front_col, back_col) + 1
             raise DeckError(
@@ -278,7 +281,7 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
             value = clean(cell(c))
             if value:
                 label = columns[c] if c < len(columns) and columns[c] else ""
-                extras.append(f"{label}: {value}" if label and not is_cloze else value)
+                extras.append(f"{label}: {value}" if label else value)
         row_tags = lay.tags
         if "tags" in meta:
             row_tags += tuple(t for t in re.split(r"[\s,]+", cell(meta["tags"])) if t)
@@ -309,26 +312,84 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
 
 # -- choosing a reader ---------------------------------------------------------------------
 def _looks_delimited(text: str) -> bool:
-    """Anki/Quizlet exports: header lines, or tabs on most of the first rows."""
+    """Anki/Quizlet exports: header lines, or tabs (or ``; ``) on most of the first rows."""
     lines = [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip()][:20]
     if not lines:
         return False
     if lines[0].startswith("#separator:") or lines[0].startswith("#html:"):
         return True
-    return sum("\t" in ln for ln in lines) >= max(1, len(lines) // 2)
+    if sum("\t" in ln for ln in lines) >= max(1, len(lines) // 2):
+        return True
+    return len(lines) > 1 and all("; " in ln for ln in lines)  # "question; answer" lines
+
+
+_IMPORTABLE = (".apkg", ".colpkg", ".csv", ".tsv", ".txt", ".md", ".json", ".jsonl")
+
+
+def decode(data: bytes, source: str) -> str:
+    """Text of a deck file: UTF-8 (with or without a byte-order mark) or UTF-16 with one.
+
+    Raises:
+        DeckError: any other encoding, naming the line of the first byte that is not UTF-8.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise DeckError(
+            source,
+            line,
+            "not UTF-8 text; save the file as UTF-8 (in Excel: 'CSV UTF-8') and add it again",
+        ) from None
+
+
+def _clean_markdown_html(deck: ImportedDeck) -> ImportedDeck:
+    """Answers of a Markdown deck that hold HTML, as text (code fences left alone)."""
+    from dataclasses import replace
+
+    out, count = [], 0
+    for c in deck.cards:
+        lines, fence, block = [], False, []
+
+        def flush(block=block, lines=lines):
+            nonlocal count
+            if block:
+                joined = "\n".join(block)
+                if looks_like_html(joined):
+                    joined = html_to_text(joined.replace("\n", "<br>"))[0]
+                    count += 1
+                lines.extend(joined.split("\n"))
+                block.clear()
+
+        for ln in c.back.split("\n"):
+            if ln.lstrip().startswith(("```", "~~~")):
+                flush()
+                fence = not fence
+                lines.append(ln)
+            elif fence:
+                lines.append(ln)
+            else:
+                block.append(ln)
+        flush()
+        out.append(replace(c, back="\n".join(lines), front=html_to_text(c.front)[0] or c.front))
+    if not count:
+        return deck
+    return replace(deck, format="markdown+html", cards=tuple(out),
+                   notes=(*deck.notes, f"HTML in {count} answer(s) turned into text"))  # fmt: skip
 
 
 def read_deck_file(path: str | Path, source: str | None = None) -> ImportedDeck:
     """Read any deck file nnqa imports, choosing the reader by extension and content.
 
-    .apkg/.colpkg: Anki; .csv/.tsv: delimited; .md: Markdown; .txt: delimited when it has
-    Anki headers or tab-separated rows, else the plain flashcard format.
+    .apkg/.colpkg: Anki; .csv/.tsv: delimited; .json/.jsonl: CrowdAnki or records;
+    .md: nnqa's Markdown, or Obsidian/Logseq cards; .txt: delimited when it has Anki
+    headers, tab-separated or ``question; answer`` rows, else the plain flashcard format.
 
     Raises:
         DeckError: unknown extension, not UTF-8, or what the reader raises.
     """
-    from .cards import read_text
-
     path = Path(path)
     source = source or path.name
     ext = path.suffix.lower()
@@ -336,25 +397,35 @@ def read_deck_file(path: str | Path, source: str | None = None) -> ImportedDeck:
         from .anki import read_apkg
 
         return read_apkg(path, source)
-    if ext not in (".csv", ".tsv", ".txt", ".md"):
+    if ext not in _IMPORTABLE:
         raise DeckError(
-            source, None, f"nnqa cannot import '{ext}' files (.apkg, .csv, .tsv, .txt, .md)"
+            source, None, f"nnqa cannot import '{ext}' files ({', '.join(_IMPORTABLE)})"
         )
     if not path.is_file():
         raise DeckError(source, None, "no such file")
-    text = read_text(path, source)
+    text = decode(path.read_bytes(), source)
+    if ext in (".json", ".jsonl"):
+        from .records import read_json_deck
+
+        return read_json_deck(text, source)
     if ext in (".csv", ".tsv") or (ext == ".txt" and _looks_delimited(text)):
         return read_delimited(text, source)
     if not text.strip():
         raise DeckError(source, None, "the deck is empty")
+    if ext == ".md":
+        from .mdcards import has_note_cards, read_note_cards
+
+        if has_note_cards(text):
+            return read_note_cards(text, source)
     parse = parse_markdown_deck if ext == ".md" else parse_text_deck
     cards = parse(text, source)
     fmt = "markdown" if ext == ".md" else "text"
-    return ImportedDeck(
+    deck = ImportedDeck(
         source,
         fmt,
         tuple(ImportedCard(c.front, c.back, c.deck, c.tags, f"line {c.line}") for c in cards),
     )
+    return _clean_markdown_html(deck)
 
 
 # -- writing the readable form -------------------------------------------------------------
