@@ -461,8 +461,11 @@ def to_markdown(deck: ImportedDeck) -> str:
             out.append(f"<!-- tags: {' '.join(c.tags)} -->")
         if c.id:
             out.append(f"<!-- id: {c.id} -->")
+        fence = False  # inside a ``` code fence nothing is a heading: kept as it is
         for ln in c.back.split("\n"):
+            if ln.lstrip().startswith(("```", "~~~")):
+                fence = not fence
             if ln.strip():
-                out.append("\\" + ln if _HEADING.match(ln) else ln)
+                out.append("\\" + ln if _HEADING.match(ln) and not fence else ln)
         out.append("")
     return "\n".join(out)
