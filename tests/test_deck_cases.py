@@ -230,6 +230,30 @@ def test_spreadsheet_csv_bom_crlf_quoted_newlines_header_and_encodings(tmp_path)
         read_deck_file(p)
 
 
+def test_a_parent_deck_covers_its_children_and_exact_duplicates_are_one_card(tmp_path):
+    from nnqa.decks.library import DeckLibrary
+
+    csv_file = tmp_path / "nets.csv"
+    csv_file.write_text(
+        "front,back,deck\nWhat is a stride?,The step of a kernel.,Nets::Vision\n"
+        "What is a token?,A unit of text.,Nets::Text\nWhat is a token?,A unit of text.,Nets::Text\n"
+        "What is a token?,A coin.,Crypto\n"
+    )
+    deck = read_deck_file(csv_file)
+    assert [(c.deck, c.front) for c in deck.cards] == [
+        ("Nets::Vision", "What is a stride?"),
+        ("Nets::Text", "What is a token?"),
+        ("Crypto", "What is a token?"),  # the same front in another deck: its own card
+    ]
+    assert deck.notes == ("line 4: a duplicate of an earlier card; skipped",)
+    (tmp_path / "knowledge").mkdir()
+    (tmp_path / "knowledge" / "nets.md").write_text(to_markdown(deck))
+    lib = DeckLibrary(tmp_path / "knowledge")
+    fronts = {lib.cards[i].front for i in lib.positions("Nets").values()}
+    assert fronts == {"What is a stride?", "What is a token?"}
+    assert len(lib.positions("Nets::Text")) == 1 and len(lib.positions("Crypto")) == 1
+
+
 # -- the corpus of real public decks ---------------------------------------------------
 
 

@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-__all__ = ["ImportedCard", "ImportedDeck", "html_to_text", "looks_like_html", "guid_id"]
+__all__ = [
+    "ImportedCard",
+    "ImportedDeck",
+    "drop_duplicates",
+    "guid_id",
+    "html_to_text",
+    "looks_like_html",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,26 @@ class ImportedDeck:
             "cards": [c.to_dict() for c in self.cards],
             "notes": list(self.notes),
         }
+
+
+def drop_duplicates(cards: list[ImportedCard]) -> tuple[list[ImportedCard], list[str]]:
+    """The one duplicate rule of every importer: an exact duplicate (same deck, front and
+    answer) is one card; the same front in two decks, or with two answers, stays two cards
+    (asked about by deck). Returns the cards kept and a note per card dropped.
+
+    >>> a = ImportedCard("Q", "A", "D", origin="line 1")
+    >>> drop_duplicates([a, a, ImportedCard("Q", "A", "E")])[1]
+    ['line 1: a duplicate of an earlier card; skipped']
+    """
+    kept, notes, seen = [], [], set()
+    for c in cards:
+        key = (c.deck, c.front, c.back)
+        if key in seen:
+            notes.append(f"{c.origin}: a duplicate of an earlier card; skipped")
+            continue
+        seen.add(key)
+        kept.append(c)
+    return kept, notes
 
 
 def guid_id(guid: str, part: str = "") -> str:

@@ -25,7 +25,14 @@ from pathlib import Path
 
 from .anki import CLOZE_MARK, cloze_cards
 from .cards import DeckError, parse_markdown_deck, parse_text_deck
-from .imported import ImportedCard, ImportedDeck, guid_id, html_to_text, looks_like_html
+from .imported import (
+    ImportedCard,
+    ImportedDeck,
+    drop_duplicates,
+    guid_id,
+    html_to_text,
+    looks_like_html,
+)
 
 __all__ = [
     "ImportedCard",
@@ -307,7 +314,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
         notes.append(f"{images} image(s) and {sounds} sound(s) shown as placeholders")
     if not cards:
         raise DeckError(source, None, "the file is empty: no (front, back) rows")
-    return ImportedDeck(source, "delimited", tuple(cards), tuple(notes))
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, "delimited", tuple(cards), (*notes, *dropped))
 
 
 # -- choosing a reader ---------------------------------------------------------------------

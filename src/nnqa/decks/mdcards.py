@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck
+from .imported import ImportedCard, ImportedDeck, drop_duplicates
 
 __all__ = ["read_note_cards", "has_note_cards"]
 
@@ -139,4 +139,5 @@ def read_note_cards(text: str, source: str) -> ImportedDeck:
     if not cards:
         raise DeckError(source, None, "no cards: mark them 'Question::Answer' or with '?'")
     cards.sort(key=lambda c: int(c.origin.split()[1]))
-    return ImportedDeck(source, "markdown notes", tuple(cards))
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, "markdown notes", tuple(cards), tuple(dropped))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .anki import CLOZE_MARK, NoteType, _Texts, note_cards
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck, guid_id, looks_like_html
+from .imported import ImportedCard, ImportedDeck, drop_duplicates, guid_id, looks_like_html
 
 __all__ = ["read_json_deck"]
 
@@ -173,4 +173,5 @@ def _records(data, source: str) -> ImportedDeck:
         notes.append(f"fields not imported (beside front and answer): {', '.join(sorted(ignored))}")
     if text.images or text.sounds:
         notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
-    return ImportedDeck(source, "records", tuple(cards), tuple(notes))
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, "records", tuple(cards), (*notes, *dropped))
