@@ -1,18 +1,22 @@
-"""Imports: read other people's decks (Anki, Quizlet/CSV, Markdown, plain text) into cards.
+"""Imports: read other people's decks into cards, whatever tool wrote them.
 
-Owns the foreign formats and their conversion to nnqa's readable Markdown deck format:
+Owns choosing a reader (`read_deck_file`, by extension and content), the delimited text
+formats and the readable Markdown nnqa writes (`to_markdown`):
 
-* Anki packages (`.apkg`, `.colpkg`), read in `anki`: each note a card, cloze notes one
-  card per cloze, HTML as text, deck names and tags kept.
-* Delimited text (`.txt`/`.csv`/`.tsv` exports of Anki's "Notes in Plain Text" and of
-  Quizlet): one (front, back) row per line, tab, comma or semicolon separated, honouring
-  Anki's ``#separator:``, ``#html:``, ``#columns:``, ``#deck:``, ``#tags:``, and
-  ``#tags column:``/``#deck column:`` header lines.
-* nnqa's own Markdown and plain flashcard text (see `cards`), which are kept as written.
+* Anki packages (`.apkg`, `.colpkg`): see `anki`.
+* Delimited text (`.txt`/`.csv`/`.tsv`): Anki's "Notes in Plain Text" with or without its
+  ``#separator:``/``#html:``/``#columns:``/``#deck:``/``#tags:``/``#... column:`` headers
+  (Cloze rows, extra fields), Quizlet (any term/definition and row separator, definitions
+  holding the separator or running over lines), spreadsheet CSV (a header row naming the
+  columns, quoted line breaks), and plain ``question; answer`` lines.
+* JSON (`.json`, `.jsonl`): CrowdAnki and plain records, see `records`.
+* Markdown: nnqa's own (see `cards`; kept as written unless its answers hold HTML), or
+  Obsidian/Logseq cards inside notes (see `mdcards`); nnqa's plain flashcard text.
 
-Readers are pure (text or a file in, `ImportedDeck` out) and raise `DeckError` naming the
-file and the line or note at fault. Leaves out: writing into `knowledge/` and updating the
-index (see `add`), Anki's scheduling data and media files (not imported).
+Files are UTF-8 (a byte-order mark is fine) or UTF-16 with its mark; any other encoding is
+refused with what to do. Readers are pure (text in, `ImportedDeck` out) and raise
+`DeckError` naming the file and the line or note at fault. Leaves out: writing into
+`knowledge/` and updating the index (see `add`), scheduling data and media files.
 """
 
 from __future__ import annotations
