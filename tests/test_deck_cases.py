@@ -53,6 +53,42 @@ def test_real_modern_anki_export_web3_reads_all_25_notes_and_shows_its_picture()
     assert pros.back.splitlines()[0] == "- no human/institutional middleman"  # list kept
 
 
+def test_anki_reversed_cards_and_a_third_field(tmp_path):
+    import genanki
+
+    model = genanki.Model(
+        1607392320,
+        "Basic (and reversed card) + Extra",
+        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Extra"}],
+        templates=[
+            {
+                "name": "Card 1",
+                "qfmt": "{{Front}}",
+                "afmt": "{{FrontSide}}<hr>{{Back}}<br>{{Extra}}",
+            },
+            {"name": "Card 2", "qfmt": "{{Back}}", "afmt": "{{FrontSide}}<hr>{{Front}}"},
+        ],
+    )
+    deck = genanki.Deck(11, "Nets")
+    deck.add_note(genanki.Note(model=model, fields=["What is ReLU?", "max(0, x)", "cheap"]))
+    genanki.Package(deck).write_to_file(str(tmp_path / "rev.apkg"))
+    cards = read_deck_file(tmp_path / "rev.apkg").cards
+    assert [(c.front, c.back) for c in cards] == [
+        ("What is ReLU?", "max(0, x)\nExtra: cheap"),
+        ("max(0, x)", "What is ReLU?"),
+    ]
+    assert cards[0].id != cards[1].id
+    export = tmp_path / "rev.txt"
+    export.write_text(
+        "#separator:tab\n#html:true\n#notetype column:1\n"
+        "Basic (and reversed card)\tWhat is ReLU?\tmax(0, x)\n"
+    )
+    assert [(c.front, c.back) for c in read_deck_file(export).cards] == [
+        ("What is ReLU?", "max(0, x)"),
+        ("max(0, x)", "What is ReLU?"),
+    ]
+
+
 def test_legacy_export_reads_anki21_not_the_dummy_anki2():
     deck = read_deck_file(CASES / "legacy_export.apkg")
     assert [c.front for c in deck.cards] == ["What is a convolution layer?", "Why use pooling?"]

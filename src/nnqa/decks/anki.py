@@ -304,16 +304,19 @@ def _note_types(db: sqlite3.Connection) -> tuple[dict[int, NoteType], dict[int, 
 
 # -- notes to cards ------------------------------------------------------------------------
 class _Texts:
-    """Field HTML to text, counting the images and sounds left as placeholders."""
+    """Field HTML to text; counts the images and sounds of each note (left as placeholders
+    wherever a card shows them) once, however many cards show them."""
 
     def __init__(self):
         self.images = self.sounds = 0
 
     def __call__(self, fragment: str) -> str:
-        text, images, sounds = html_to_text(fragment)
+        return html_to_text(fragment)[0]
+
+    def count(self, fields: list[str]) -> None:
+        _, images, sounds = html_to_text("<br>".join(fields))
         self.images += images
         self.sounds += sounds
-        return text
 
 
 def note_cards(
@@ -381,6 +384,7 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
         if kind is not None and kind.cloze and "image-occlusion:" in (flds or ""):
             notes.append(f"{origin}: an image occlusion note needs its picture; skipped")
             continue
+        text.count(fields)
         made = note_cards(kind, fields, [o for o, _ in placed], text)
         if kind is not None and kind.cloze and not made:
             notes.append(f"{origin}: a cloze note without any {{{{c1::...}}}}; skipped")

@@ -264,6 +264,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
         nonlocal images, sounds
         if not is_html:
             return "\n".join(ln.strip() for ln in value.strip().split("\n") if ln.strip())
+        if lay.html is None:  # HTML found, not declared: its line breaks are meant too
+            value = value.replace("\n", "<br>")
         t, i, s = html_to_text(value)
         images, sounds = images + i, sounds + s
         return t
@@ -307,6 +309,10 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
         else:
             back = "\n".join(x for x in [clean(cell(back_col)), *extras] if x)
             made.append((" ".join(clean(raw_front).split()), back, ""))
+            # "Basic (and reversed card)": Anki makes the back -> front card too
+            wanted = "optional" not in notetype or any(clean(cell(c)) for c in extra_cols)
+            if "reverse" in notetype and wanted:
+                made.append((" ".join(clean(cell(back_col)).split()), clean(raw_front), "2"))
         for front, back, part in made:
             if not front:
                 raise DeckError(source, line, "the card's front is empty")

@@ -79,6 +79,7 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
             fields = list(note.get("fields", []))
             if kind is not None and not kind.cloze:  # one card: first field, then the rest
                 kind = NoteType(kind.name, False, kind.fields, ())
+            text.count([str(f) for f in fields])
             made = note_cards(kind, fields, [], text)
             if not made:
                 notes.append(f"{origin}: a cloze note without any {{{{c1::...}}}}; skipped")
@@ -142,7 +143,10 @@ def _records(data, source: str) -> ImportedDeck:
 
     def clean(value) -> str:
         s = _plain(value).strip()
-        return text(s) if looks_like_html(s) else s
+        if not looks_like_html(s):
+            return s
+        text.count([s])
+        return text(s.replace("\n", "<br>"))  # not marked up as HTML: its lines are lines
 
     for i, r in enumerate(records, 1):
         origin = f"record {i}"
