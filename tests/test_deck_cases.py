@@ -179,6 +179,42 @@ def test_quizlet_tab_export_with_a_definition_over_two_lines():
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("dash.txt", "epoch - one pass over the data, all of it\nReLU - max(0, x)\n"),
+        ("colons.txt", "epoch::one pass over the data, all of it\nReLU::max(0, x)\n"),
+        (
+            "excel_eu.csv",
+            "Question;Answer\nepoch;one pass over the data, all of it\nReLU;max(0, x)\n",
+        ),
+    ],
+)
+def test_quizlet_custom_separators_and_a_european_spreadsheet(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    assert [(c.front, c.back) for c in read_deck_file(tmp_path / name).cards] == [
+        ("epoch", "one pass over the data, all of it"),
+        ("ReLU", "max(0, x)"),
+    ]
+
+
+def test_anki_type_in_the_answer_card_does_not_show_the_answer_on_its_front(tmp_path):
+    import genanki
+
+    model = genanki.Model(
+        1607392321,
+        "Basic (type in the answer)",
+        fields=[{"name": "Front"}, {"name": "Back"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Front}}\n\n{{type:Back}}",
+                    "afmt": "{{Front}}<hr id=answer>{{type:Back}}"}],
+    )  # fmt: skip
+    deck = genanki.Deck(12, "Nets")
+    deck.add_note(genanki.Note(model=model, fields=["What is ReLU?", "max(0, x)"]))
+    genanki.Package(deck).write_to_file(str(tmp_path / "typed.apkg"))
+    (card,) = read_deck_file(tmp_path / "typed.apkg").cards
+    assert (card.front, card.back) == ("What is ReLU?", "max(0, x)")
+
+
 def test_short_answers_added_into_a_folder_with_no_knowledge_yet(tmp_path, embedder):
     added = add_deck(
         CASES / "short_answers.md",

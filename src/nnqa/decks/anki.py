@@ -246,17 +246,23 @@ _REF = re.compile(r"\{\{([^{}]+)\}\}")
 _SPECIAL = {"FrontSide", "Tags", "Deck", "Subdeck", "Card", "CardFlag", "Type", "CardID"}
 
 
-def template_fields(fmt: str, names: tuple[str, ...]) -> list[str]:
+def template_fields(fmt: str, names: tuple[str, ...], question: bool = False) -> list[str]:
     """The field names a card template shows, in order (``{{#F}}`` sections not counted).
+    On the question side, ``{{type:F}}`` is an empty box to type F into and ``{{hint:F}}``
+    a hidden hint: neither shows its field.
 
     >>> template_fields("{{Front}}<br>{{hint:Extra}} {{type:Back}} {{#Back}}x{{/Back}}",
     ...                 ("Front", "Back", "Extra"))
     ['Front', 'Extra', 'Back']
+    >>> template_fields("{{Front}} {{type:Back}}", ("Front", "Back"), question=True)
+    ['Front']
     """
     out = []
     for ref in _REF.findall(fmt):
         ref = ref.strip()
         if ref[:1] in "#^/!":
+            continue
+        if question and ref.lower().startswith(("type:", "hint:")):
             continue
         name = ref.rsplit(":", 1)[-1].strip()
         if name in names and name not in _SPECIAL and name not in out:
@@ -349,7 +355,7 @@ def note_cards(
     out = []
     for o in ords or [0]:
         q_fmt, a_fmt = kind.templates[o] if kind and o < len(kind.templates) else ("", "")
-        front_names = template_fields(q_fmt, names) or list(names[:1])
+        front_names = template_fields(q_fmt, names, question=True) or list(names[:1])
         back_names = [n for n in template_fields(a_fmt, names) if n not in front_names]
         if not back_names:
             back_names = [n for n in names if n not in front_names]

@@ -119,6 +119,8 @@ def _anki_headers(lines: list[str], source: str) -> _Layout:
 
 
 def _count_outside_quotes(line: str, sep: str) -> int:
+    if len(sep) > 1:  # " - ", "::": never CSV-quoted
+        return line.count(sep)
     n, quoted = 0, False
     for ch in line:
         if ch == '"':
@@ -128,12 +130,22 @@ def _count_outside_quotes(line: str, sep: str) -> int:
     return n
 
 
+_TEXT_SEPARATORS = (";", " - ", " = ", "::", ",", "|", ":")  # Quizlet's custom ones too
+_CSV_SEPARATORS = (",", ";", "|")
+
+
 def _guess_separator(lines: list[str], suffix: str) -> str:
-    """Tab if any row has one; else the separator found on the most rows (ties: ; , |)."""
+    """Tab if any row has one; else the first separator found on every row, in the order
+    a spreadsheet (.csv: comma, semicolon) or an export (.txt: semicolon, " - ", " = ",
+    "::", comma) most likely uses; else the one found on the most rows."""
     sample = [ln for ln in lines if ln.strip()][:50]
     if any("\t" in ln for ln in sample):
         return "\t"
-    found = {s: sum(_count_outside_quotes(ln, s) > 0 for ln in sample) for s in (";", ",", "|")}
+    order = _CSV_SEPARATORS if suffix == ".csv" else _TEXT_SEPARATORS
+    found = {s: sum(_count_outside_quotes(ln, s) > 0 for ln in sample) for s in order}
+    for s in order:
+        if found[s] == len(sample):
+            return s
     best = max(found, key=lambda s: found[s])  # max keeps the first of equals
     if found[best]:
         return best
@@ -212,8 +224,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
             if cand != sep and len(pieces) > 1 and all(p.count(sep) == 1 for p in pieces):
                 row_sep = cand
                 break
-    quoted = lay.anki or any(
-        ln.startswith('"') or f'{sep}"' in ln for ln in filled[:200]
+    quoted = len(sep) == 1 and (
+        lay.anki or any(ln.startswith('"') or f'{sep}"' in ln for ln in filled[:200])
     )  # Anki always quotes fields that need it; elsewhere, quotes mean CSV quoting
     if row_sep:
         rows = [(1, p.strip("\n").split(sep)) for p in filled[0].split(row_sep) if p.strip()]
@@ -338,7 +350,9 @@ def _looks_delimited(text: str) -> bool:
         return True
     if sum("\t" in ln for ln in lines) >= max(1, len(lines) // 2):
         return True
-    return len(lines) > 1 and all("; " in ln for ln in lines)  # "question; answer" lines
+    # "question; answer", Quizlet's "term - definition": one separator on every line
+    seps = [sep for sep in _TEXT_SEPARATORS if sep != ":"]
+    return len(lines) > 1 and any(all(sep in ln for ln in lines) for sep in seps)
 
 
 _IMPORTABLE = (".apkg", ".colpkg", ".csv", ".tsv", ".txt", ".md", ".json", ".jsonl")
