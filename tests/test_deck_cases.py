@@ -324,6 +324,10 @@ def test_a_parent_deck_covers_its_children_and_exact_duplicates_are_one_card(tmp
     fronts = {lib.cards[i].front for i in lib.positions("Nets").values()}
     assert fronts == {"What is a stride?", "What is a token?"}
     assert len(lib.positions("Nets::Text")) == 1 and len(lib.positions("Crypto")) == 1
+    with pytest.raises(KeyError, match="2 cards have the front 'What is a token\\?', in decks"):
+        lib.card("What is a token?")
+    crypto = next(c for c in lib.cards if c.deck == "Crypto")
+    assert lib.card(crypto.id).back == "A coin."
 
 
 # -- the corpus of real public decks ---------------------------------------------------

@@ -287,13 +287,21 @@ def find_card(cards: list[Card], key: str) -> Card:
     """A card by id, by front exactly, or by a front close enough to be unambiguous.
 
     Raises:
-        KeyError: no card matches, or several do; the message lists the closest fronts.
+        KeyError: no card matches, or several do (the same front in two decks: the message
+            names each deck and id); the message lists the closest fronts.
     """
     import difflib
 
     for c in cards:
-        if key in (c.id, c.front):
+        if key == c.id:
             return c
+    same = [c for c in cards if c.front == key]
+    if len(same) > 1 and len({c.deck for c in same}) > 1:  # one front in several decks
+        decks = ", ".join(f"{c.deck!r} (id {c.id})" for c in same)
+        raise NotFound(f"{len(same)} cards have the front {key!r}, in decks {decks}; "
+                       "name the card by its id, or ask within one deck")  # fmt: skip
+    if same:
+        return same[0]
     want = normalise(key)
     exact = [c for c in cards if normalise(c.front) == want]
     if len(exact) == 1:

@@ -247,7 +247,7 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
             rows = [(no, [r[0], sep.join(r[1:])] if len(r) > 2 else r) for no, r in rows]
         elif sep == "\t" and widths == {3} and _looks_like_tags([r[2] for _, r in rows]):
             meta["tags"] = 2  # Anki's old export without headers: front, back, tags
-    if not lay.anki and sep == "\t" and not quoted:  # Quizlet: a definition over lines
+    if not lay.anki and not quoted and suffix != ".csv":  # Quizlet: a definition over lines
         joined: list[tuple[int, list[str]]] = []
         for no, r in rows:
             if len(r) == 1 and joined:
