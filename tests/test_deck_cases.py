@@ -94,6 +94,18 @@ def test_legacy_export_reads_anki21_not_the_dummy_anki2():
     assert [c.front for c in deck.cards] == ["What is a convolution layer?", "Why use pooling?"]
 
 
+def test_a_collection_package_reads_like_an_apkg_and_a_damaged_one_is_refused(tmp_path):
+    colpkg = tmp_path / "Web3.colpkg"
+    colpkg.write_bytes((DECKS / "format_samples" / "Web3.apkg").read_bytes())
+    assert len(read_deck_file(colpkg).cards) == 25
+    bad = tmp_path / "bad.colpkg"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("meta", bytes([0x08, 0x03]))
+        z.writestr("collection.anki21b", b"not zstd at all")
+    with pytest.raises(DeckError, match=r"bad.colpkg: the package is damaged"):
+        read_deck_file(bad)
+
+
 def test_package_whose_meta_names_a_missing_collection_is_refused(tmp_path):
     p = tmp_path / "odd.apkg"
     with zipfile.ZipFile(p, "w") as z:

@@ -30,7 +30,15 @@ from pathlib import Path
 from .cards import DeckError
 from .imported import ImportedCard, ImportedDeck, guid_id, html_to_text
 
-__all__ = ["read_apkg", "cloze_cards", "CLOZE_MARK"]
+__all__ = [
+    "read_apkg",
+    "cloze_cards",
+    "note_cards",
+    "template_fields",
+    "FieldTexts",
+    "NoteType",
+    "CLOZE_MARK",
+]
 
 CLOZE_MARK = re.compile(r"\{\{c\d+::")
 _OPEN = re.compile(r"\{\{c(\d+)::")
@@ -309,7 +317,7 @@ def _note_types(db: sqlite3.Connection) -> tuple[dict[int, NoteType], dict[int, 
 
 
 # -- notes to cards ------------------------------------------------------------------------
-class _Texts:
+class FieldTexts:
     """Field HTML to text; counts the images and sounds of each note (left as placeholders
     wherever a card shows them) once, however many cards show them."""
 
@@ -326,7 +334,7 @@ class _Texts:
 
 
 def note_cards(
-    kind: NoteType | None, fields: list[str], ords: list[int], text: _Texts
+    kind: NoteType | None, fields: list[str], ords: list[int], text: FieldTexts
 ) -> list[tuple[int, str, str]]:
     """(ord, front, back) for each card of one note; HTML fields in, text out.
 
@@ -377,7 +385,7 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
     cards: list[ImportedCard] = []
     notes: list[str] = []
     seen: set[tuple[str, str, str]] = set()
-    text = _Texts()
+    text = FieldTexts()
     rows = db.execute("select id, guid, mid, flds, tags from notes order by id")
     for nid, guid, mid, flds, tags in rows:
         origin = f"note {nid}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .anki import CLOZE_MARK, NoteType, _Texts, note_cards
+from .anki import CLOZE_MARK, FieldTexts, NoteType, note_cards
 from .cards import DeckError
 from .imported import ImportedCard, ImportedDeck, drop_duplicates, guid_id, looks_like_html
 
@@ -67,7 +67,7 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
     }
     cards: list[ImportedCard] = []
     notes: list[str] = []
-    text = _Texts()
+    text = FieldTexts()
     seen: set[tuple[str, str, str]] = set()
 
     def walk(deck: dict, prefix: str) -> None:
@@ -136,7 +136,7 @@ def _plain(value) -> str:
 def _records(data, source: str) -> ImportedDeck:
     records, deck_name = _find_records(data, source)
     deck_name = deck_name or Path(source).stem
-    text = _Texts()
+    text = FieldTexts()
     cards: list[ImportedCard] = []
     notes: list[str] = []
     ignored: set[str] = set()
