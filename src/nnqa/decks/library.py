@@ -123,16 +123,20 @@ class DeckLibrary:
         return find_card(self.cards, key)
 
     def positions(self, deck: str | None = None) -> dict[str, int]:
-        """Card id -> position, of every card or of one deck's.
+        """Card id -> position, of every card or of one deck's (with its sub-decks).
 
         Raises:
             ValueError: no deck has this name.
         """
         if deck is None:
             return self.by_id
-        if deck not in self.by_deck:
+        # a parent deck covers its children ("Nets" holds "Nets::Vision"), as in Anki
+        family = [d for d in self.by_deck if d == deck or d.startswith(f"{deck}::")]
+        if not family:
             raise InputError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
-        return self.by_deck[deck]
+        if family == [deck]:
+            return self.by_deck[deck]
+        return {cid: i for d in family for cid, i in self.by_deck[d].items()}
 
     def demos_for(self, card: Card) -> tuple[str, ...]:
         """The demos linked to a card (see `links`), most direct first."""
