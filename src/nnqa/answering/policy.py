@@ -22,9 +22,9 @@ ABSTAIN_BELOW = 0.5
 # be at least this, and within this margin of the quoted card's.
 RELATED_MIN = 0.35
 RELATED_MARGIN = 0.20
-ABSTAINED = "The deck has no card on that. The closest cards are below; ask about one of them."
+ABSTAINED = "No card on that: no card in the deck answers this question."
 NO_SUBJECT = (
-    "Which topic do you mean? The question names none (\"it\", \"that\"), and this is the"
+    'Which topic do you mean? The question names none ("it", "that"), and this is the'
     " start of the conversation: ask about a topic first."
 )
 

@@ -30,6 +30,7 @@ from .cardtext import group_sections
 
 PARSER_VERSION = 1  # bump when parsing changes what a card holds; the index rebuilds
 LINKS_SUFFIX = ".links.json"  # a deck's demo links (see `links`), not a deck
+GLOSSARY_SUFFIX = ".glossary.json"  # a deck's abbreviations (see `glossary`), not a deck
 
 __all__ = ["Card", "Section", "DeckError", "parse_text_deck", "parse_markdown_deck", "load_deck"]
 
@@ -320,14 +321,16 @@ def find_card(cards: list[Card], key: str) -> Card:
 
 
 def deck_files(folder: str | Path) -> list[Path]:
-    """Every deck file in a folder, sorted by name; hidden files and links files are skipped."""
+    """Every deck file in a folder, sorted by name; hidden, links and glossary files skipped."""
     folder = Path(folder)
     if not folder.is_dir():
         raise MissingFile(f"no knowledge folder at {folder}")
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(LINKS_SUFFIX)
+        if p.is_file()
+        and not p.name.startswith(".")
+        and not p.name.endswith((LINKS_SUFFIX, GLOSSARY_SUFFIX))
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,20 +70,56 @@ class DeckTerms:
     def idf(self, word: str) -> float:
         return math.log((self.n + 1) / (self.df.get(word, 0) + 0.5))
 
-    def shares(self, query: str, positions: list[int]) -> tuple[float, list[float], int]:
+    def shares(
+        self, query: str, positions: list[int], acronyms: dict[str, str] | None = None
+    ) -> tuple[float, list[float], int]:
         """(known, coverage per position, n_terms) for a question.
 
         known: IDF-weighted share of the question's words some card uses; coverage: the
         share each card at `positions` uses. Both are 0 when the question has no words.
+        A long form the query rewrite added after an abbreviation ("ml (machine learning)",
+        from `acronyms`) is not more words: it is another way for a card to use the
+        abbreviation.
+
+        >>> t = DeckTerms(["stochastic gradient descent", "dropout"])
+        >>> t.shares("sgd (stochastic gradient descent)", [0, 1], {"sgd": "stochastic gradient descent"})
+        (1.0, [1.0, 0.0], 1)
         """
-        words = list(dict.fromkeys(_stems(query)))
+        alts: dict[str, frozenset[str]] = {}
+
+        def fold(m: re.Match) -> str:
+            word, long = m.group(1), m.group(2)
+            if acronyms and acronyms.get(word.lower(), "").lower() == long.lower():
+                for w in _stems(word):
+                    alts[w] = frozenset(_stems(long))
+                return word
+            return m.group(0)
+
+        words = list(dict.fromkeys(_stems(_EXPANDED.sub(fold, query))))
         if not words:
             return 0.0, [0.0] * len(positions), 0
-        weights = {w: self.idf(w) for w in words}
+
+        def used(w: str, have) -> bool:
+            # a long form counts when at least half its words are used ("stochastic
+            # gradient descent" on a card about gradient descent)
+            alt = alts.get(w, ())
+            return w in have or (bool(alt) and 2 * sum(x in have for x in alt) >= len(alt))
+
+        weights = {}
+        for w in words:
+            if w not in self.df and used(w, self.df):
+                weights[w] = max(self.idf(x) for x in alts[w] if x in self.df)  # as its long form
+            else:
+                weights[w] = self.idf(w)
         total = sum(weights.values())
-        known = sum(v for w, v in weights.items() if w in self.df) / total
-        cover = [sum(v for w, v in weights.items() if w in self.cards[p]) / total for p in positions]
+        known = sum(v for w, v in weights.items() if used(w, self.df)) / total
+        cover = [
+            sum(v for w, v in weights.items() if used(w, self.cards[p])) / total for p in positions
+        ]
         return known, cover, len(words)
+
+
+_EXPANDED = re.compile(r"([A-Za-z][\w-]*) \(([^()]*)\)")
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ class Retriever:
 
             cards = self.library.cards
             texts = [c.front for c in cards] + [c.back for c in cards]
-            self._vocab = Vocabulary(texts, model_words(self.embedder))
+            self._vocab = Vocabulary(texts, model_words(self.embedder), self.library.glossary)
         return self._vocab
 
     def deck_rows(self, deck: str) -> np.ndarray:
@@ -283,7 +283,8 @@ class Retriever:
         from .answerability import features
 
         self.lexical  # noqa: B018  (builds the deck terms with BM25)
-        known, coverage, n_terms = self._terms.shares(query, [cs.card for cs in top])
+        positions = [cs.card for cs in top]
+        known, coverage, n_terms = self._terms.shares(query, positions, self.vocab.acronyms)
         return features(
             np.array([cs.dense for cs in top]),
             np.array([cs.front for cs in top]),
