@@ -123,8 +123,9 @@ def main() -> int:
             know.mkdir(parents=True)
             if deck.suffix == ".jsonl":
                 (know / f"{deck.parent.name}.md").write_text(jsonl_to_markdown(deck), encoding="utf-8")
-            else:
-                (know / deck.name).write_text(deck.read_text(encoding="utf-8"), encoding="utf-8")
+            else:  # the deck and what its author keeps beside it (glossary, demo links)
+                for f in deck.parent.glob(f"{deck.stem}.*"):
+                    (know / f.name).write_bytes(f.read_bytes())
             tutor = Tutor(know, know.parent / "index", embedder=embedder)
             items = load_jsonl(ROOT / "tests" / "data" / f"{labels}.jsonl")
             results[name] = measure(tutor, items)
