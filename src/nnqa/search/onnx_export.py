@@ -164,9 +164,7 @@ def cached_export(
         raise ExportError(f"cannot read the model in {folder}: {e}") from None
     entry = root / f"{sha[:20]}.v{EXPORT_FORMAT}"
     if not (entry / "export.json").is_file():
-        if announce:
-            announce("preparing the model for ONNX Runtime, once (about 10 s)")
-        export_model(folder, entry, sha, threads)
+        export_model(folder, entry, sha, threads, announce)
     try:
         return open_export(entry, sha, threads)
     except ExportError as e:
@@ -213,12 +211,19 @@ def open_export(entry: Path, sha: str, threads: int = 1) -> OnnxEncoder:
 # ---------------------------------------------------------------- making an export
 
 
-def export_model(folder: Path, entry: Path, sha: str, threads: int = 1) -> None:
+def export_model(
+    folder: Path,
+    entry: Path,
+    sha: str,
+    threads: int = 1,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Export the model's transformer with torch, check it, and move it into `entry`.
 
     Runs in a hidden temp folder beside `entry`, renamed into place when every probe text
     matches sentence-transformers within `MIN_COSINE_EXPORT` and tokenizes to the same ids.
-    A concurrent export of the same model wins or loses the rename harmlessly.
+    `announce` is told before the slow part. A concurrent export of the same model wins or
+    loses the rename harmlessly.
 
     Raises:
         ExportError: the cache cannot be written, the export fails, or it does not match.
@@ -229,6 +234,8 @@ def export_model(folder: Path, entry: Path, sha: str, threads: int = 1) -> None:
         tmp.chmod(0o755)  # mkdtemp makes 0700; a model export is not secret
     except OSError as e:
         raise ExportError(f"cannot write the ONNX export under {entry.parent}: {e}") from None
+    if announce:
+        announce("preparing the model for ONNX Runtime, once (about 10 s)")
     try:
         meta = _export_into(folder, tmp, threads)
         meta["model_sha256"] = sha
