@@ -175,27 +175,13 @@ def cached_export(
 def open_export(entry: Path, sha: str, threads: int = 1) -> OnnxEncoder:
     """Load an export after checking it is the one made for this model, byte for byte.
 
-    Checks: export.json names the model's hash; model.onnx has the size and time it was
-    written with (else its sha256 is compared); ONNX Runtime loads it; the first probe
-    encodes within `MIN_COSINE_LOAD` of sentence-transformers' stored vector.
+    Checks: those of `check_files`; ONNX Runtime loads it; the first probe encodes within
+    `MIN_COSINE_LOAD` of sentence-transformers' stored vector.
 
     Raises:
         ExportError: any check fails (the message says which).
     """
-    try:
-        meta = json.loads((entry / "export.json").read_text(encoding="utf-8"))
-        want = meta["onnx"]
-        st = (entry / "model.onnx").stat()
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ExportError(f"unreadable: {e}") from None
-    if meta.get("model_sha256") != sha:
-        raise ExportError("made for another model")
-    if st.st_size != want.get("size"):
-        raise ExportError(f"model.onnx is {st.st_size} bytes, not {want.get('size')}")
-    if st.st_mtime_ns != want.get("mtime_ns") and file_sha(entry / "model.onnx") != want.get(
-        "sha256"
-    ):
-        raise ExportError("model.onnx's bytes changed since it was exported")
+    meta = check_files(entry, sha)
     try:
         encoder = OnnxEncoder(entry, threads)
         got = encoder.encode([meta["probes"][0]])[0]  # (dim,)
@@ -206,6 +192,62 @@ def open_export(entry: Path, sha: str, threads: int = 1) -> OnnxEncoder:
     if not cos >= MIN_COSINE_LOAD:
         raise ExportError(f"its probe vector is off (cosine {cos:.6f})")
     return encoder
+
+
+def check_files(entry: Path, sha: str) -> dict:
+    """export.json of an export folder, once it names the hash `sha` and its ONNX file has
+    the size and time it was written with (else the sha256 it was written with).
+
+    Raises:
+        ExportError: unreadable, made for another model, or the ONNX file changed.
+    """
+    try:
+        meta = json.loads((entry / "export.json").read_text(encoding="utf-8"))
+        want = meta["onnx"]
+        name = want.get("file", "model.onnx")
+        st = (entry / name).stat()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ExportError(f"unreadable: {e}") from None
+    if meta.get("model_sha256") != sha:
+        raise ExportError("made for another model")
+    if st.st_size != want.get("size"):
+        raise ExportError(f"{name} is {st.st_size} bytes, not {want.get('size')}")
+    if st.st_mtime_ns != want.get("mtime_ns") and file_sha(entry / name) != want.get("sha256"):
+        raise ExportError(f"{name}'s bytes changed since it was exported")
+    return meta
+
+
+def file_record(path: Path) -> dict:
+    """What `check_files` compares: {"file", "size", "mtime_ns", "sha256"}."""
+    st = path.stat()
+    return {"file": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "sha256": file_sha(path)}  # fmt: skip
+
+
+def temp_entry(entry: Path, announce: Callable[[str], None] | None, what: str) -> Path:
+    """A hidden temp folder beside `entry` to export into; `announce(what)` once it exists.
+
+    Raises:
+        ExportError: the cache folder cannot be written.
+    """
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
+        tmp.chmod(0o755)  # mkdtemp makes 0700; a model export is not secret
+    except OSError as e:
+        raise ExportError(f"cannot write the ONNX export under {entry.parent}: {e}") from None
+    if announce:
+        announce(what)
+    return tmp
+
+
+def move_into_place(tmp: Path, entry: Path) -> None:
+    """Rename a finished export folder to `entry`; a concurrent export's win is kept."""
+    try:
+        os.rename(tmp, entry)
+    except OSError:
+        if not (entry / "export.json").is_file():
+            raise
 
 
 # ---------------------------------------------------------------- making an export
@@ -228,23 +270,12 @@ def export_model(
     Raises:
         ExportError: the cache cannot be written, the export fails, or it does not match.
     """
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
-        tmp.chmod(0o755)  # mkdtemp makes 0700; a model export is not secret
-    except OSError as e:
-        raise ExportError(f"cannot write the ONNX export under {entry.parent}: {e}") from None
-    if announce:
-        announce("preparing the model for ONNX Runtime, once (about 10 s)")
+    tmp = temp_entry(entry, announce, "preparing the model for ONNX Runtime, once (about 10 s)")
     try:
         meta = _export_into(folder, tmp, threads)
         meta["model_sha256"] = sha
         (tmp / "export.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        try:
-            os.rename(tmp, entry)
-        except OSError:
-            if not (entry / "export.json").is_file():  # not a concurrent export's win
-                raise
+        move_into_place(tmp, entry)
     except ExportError:
         raise
     except Exception as e:  # torch, transformers and the file system raise many types
@@ -293,7 +324,6 @@ def _export_into(folder: Path, out: Path, threads: int) -> dict:
             dynamo=False,
         )
     tok.backend_tokenizer.save(str(out / "tokenizer.json"))
-    st_out = (out / "model.onnx").stat()
     meta = {
         "format": EXPORT_FORMAT,
         "model": str(folder),
@@ -304,11 +334,7 @@ def _export_into(folder: Path, out: Path, threads: int) -> dict:
         ),  # fmt: skip
         "pad_id": int(tok.pad_token_id),
         "pad_token": str(tok.pad_token),
-        "onnx": {
-            "size": st_out.st_size,
-            "mtime_ns": st_out.st_mtime_ns,
-            "sha256": file_sha(out / "model.onnx"),
-        },  # fmt: skip
+        "onnx": file_record(out / "model.onnx"),
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": {
             "torch": torch.__version__,
