@@ -148,7 +148,7 @@ def cached_export(
         model_folder: a sentence-transformers model folder (the bundled MiniLM by default).
         cache_dir: where exports live (under `onnx/`); `Settings.cache_dir`.
         threads: ONNX Runtime threads.
-        announce: told one line before a slow export starts (about 10 s, once per model).
+        announce: told one line before a slow export starts (about 15 s, once per model).
     Returns:
         An `OnnxEncoder` whose first probe matched sentence-transformers' vector.
     Raises:
@@ -270,7 +270,7 @@ def export_model(
     Raises:
         ExportError: the cache cannot be written, the export fails, or it does not match.
     """
-    tmp = temp_entry(entry, announce, "preparing the model for ONNX Runtime, once (about 10 s)")
+    tmp = temp_entry(entry, announce, "preparing the model for ONNX Runtime, once (about 15 s)")
     try:
         meta = _export_into(folder, tmp, threads)
         meta["model_sha256"] = sha
