@@ -338,7 +338,7 @@ def _export_into(folder: Path, out: Path, threads: int) -> dict:
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": {
             "torch": torch.__version__,
-            "sentence_transformers": _version("sentence_transformers"),
+            "sentence_transformers": _version("sentence-transformers"),
         },
         "probes": list(PROBES),
     }
@@ -360,8 +360,10 @@ def _export_into(folder: Path, out: Path, threads: int) -> dict:
     return meta
 
 
-def _version(module: str) -> str:
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return __import__(module).__version__
-    except (ImportError, AttributeError):
+        return version(package)
+    except PackageNotFoundError:
         return "?"
