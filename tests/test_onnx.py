@@ -286,3 +286,27 @@ def test_cli_says_it_is_loading_after_a_second(capsys):
         pass
     time.sleep(0.6)
     assert capsys.readouterr().err == "nnqa: loading the model and the index...\n"
+
+
+def test_a_failed_export_is_not_tried_at_every_start(tmp_path, embedder, monkeypatch):
+    from nnqa.search import onnx_export
+    from nnqa.search.embeddings import Embedder
+
+    tries = []
+
+    def fails(folder, out, threads):
+        tries.append(out)
+        raise onnx_export.ExportError("the export does not reproduce sentence-transformers")
+
+    monkeypatch.setattr(onnx_export, "_export_into", fails)
+    for _ in range(2):
+        notes = []
+        e = Embedder(threads=1, cache_dir=tmp_path / "cache", notify=notes.append)
+        e._model = embedder.model
+        assert np.array_equal(e.encode(["relu"]), embedder.encode_reference(["relu"]))
+        assert "does not reproduce sentence-transformers" in notes[-1]
+    assert len(tries) == 1 and "delete" in notes[-1] and ".failed" in notes[-1]
+    (failed,) = (tmp_path / "cache" / "onnx").glob("*.failed")
+    failed.unlink()  # deleting the note tries again
+    Embedder(threads=1, cache_dir=tmp_path / "cache", notify=notes.append).load()
+    assert len(tries) == 2

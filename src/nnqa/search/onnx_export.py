@@ -18,11 +18,15 @@ Files, under `cache_dir/onnx/` (`Settings.cache_dir`, NNQA_CACHE_DIR):
                               "vectors": sentence-transformers' own vector of each probe, ...}
 
 A damaged export (another size, other bytes, a vector off its probe) is an `ExportError`,
-removed so that the next start exports again; it is never used.
+removed so that the next start exports again; it is never used. An export that fails (torch
+cannot trace the model, or it does not reproduce sentence-transformers) leaves
+`<h[:20]>.v<format>.failed` saying why, so later starts fall back at once instead of trying
+for ~15 s each time; deleting it tries again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -163,8 +167,18 @@ def cached_export(
     except OSError as e:
         raise ExportError(f"cannot read the model in {folder}: {e}") from None
     entry = root / f"{sha[:20]}.v{EXPORT_FORMAT}"
+    failed = root / f"{entry.name}.failed"  # why this model's export failed: not tried again
     if not (entry / "export.json").is_file():
-        export_model(folder, entry, sha, threads, announce)
+        if failed.is_file():
+            raise ExportError(f"{failed.read_text(encoding='utf-8').strip()} (delete {failed} "
+                              "to try again)")  # fmt: skip
+        try:
+            export_model(folder, entry, sha, threads, announce)
+        except ExportError as e:
+            if not str(e).startswith("cannot write"):  # a full disk may not stay full
+                with contextlib.suppress(OSError):
+                    failed.write_text(f"{e}\n", encoding="utf-8")
+            raise
     try:
         return open_export(entry, sha, threads)
     except ExportError as e:
