@@ -168,11 +168,13 @@ class Retriever:
     def _load_index(self, force: bool = False):
         from .index import load_or_build
 
+        # rows are embedded by sentence-transformers itself, the reference ONNX is checked on
+        encode = getattr(self.embedder, "encode_reference", self.embedder.encode)
         return load_or_build(
             self.library.cards,
             self.index_dir,
             self.embedder.model_id,
-            self.embedder.encode,
+            encode,
             force=force,
             decks=self.library.manifest(),
             progress=self.progress,
