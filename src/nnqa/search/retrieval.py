@@ -267,11 +267,11 @@ class Retriever:
             return ranked
         top, rest = ranked[:JUDGED], ranked[JUDGED:]
         p = self.answerability.score(self.features(query, top, card_pos, deck))  # (len(top),)
-        judged = [replace(cs, score=round(float(s), 6)) for cs, s in zip(top, p, strict=True)]
+        judged = [_rescored(cs, float(s)) for cs, s in zip(top, p, strict=True)]
         judged.sort(key=lambda c: -c.score)  # stable: equal scores keep the dense order
         if rest:
             low, ref = judged[-1].score, max(top[-1].score, 1e-6)
-            judged += [replace(cs, score=round(low * max(cs.score, 0.0) / ref, 6)) for cs in rest]
+            judged += [_rescored(cs, low * max(cs.score, 0.0) / ref) for cs in rest]
         return judged
 
     # -- answerability -------------------------------------------------------------------
@@ -318,6 +318,11 @@ class Retriever:
             stats = (float(best.mean()), float(best.std()))
             self._bank_stats[key] = stats
         return stats
+
+
+def _rescored(cs: CardScore, score: float) -> CardScore:
+    # the constructor, not dataclasses.replace: this runs for every hit of every question
+    return CardScore(cs.card, round(score, 6), cs.section, cs.dense, cs.front, cs.lexical)
 
 
 _MODEL = None
