@@ -28,8 +28,10 @@ ASIDE_DISCOUNT = 0.20
 LEXICAL_WEIGHT = 0.15
 # A non-main section is quoted when its best row is within this of the card's main part.
 SECTION_MARGIN = 0.05
-# How many of the best dense + BM25 candidates the answerability model orders.
+# How many of the best dense + BM25 candidates the answerability model orders, and how
+# many cards a ranking keeps in all (a large deck's 200 further hits are never shown).
 JUDGED = 8
+KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class Retriever:
         return query, out
 
     def rank(self, text: str, k: int = 4, card_pos=None, deck: str | None = None):
-        """Every card hit for a cleaned question, best first (`CardScore`s), no cut-offs.
+        """The `KEPT` best cards for a cleaned question, best first (`CardScore`s).
 
         The `JUDGED` best candidates of `candidates` are ordered by the answerability
         model (see `answerability`): their `score` is its judgement, >= 0.5 when the card
@@ -269,9 +271,11 @@ class Retriever:
         p = self.answerability.score(self.features(query, top, card_pos, deck))  # (len(top),)
         judged = [_rescored(cs, float(s)) for cs, s in zip(top, p, strict=True)]
         judged.sort(key=lambda c: -c.score)  # stable: equal scores keep the dense order
-        if rest:
+        if rest:  # further cards keep their order below the judged ones, up to KEPT in all
             low, ref = judged[-1].score, max(top[-1].score, 1e-6)
-            judged += [_rescored(cs, low * max(cs.score, 0.0) / ref) for cs in rest]
+            judged += [
+                _rescored(cs, low * max(cs.score, 0.0) / ref) for cs in rest[: KEPT - JUDGED]
+            ]
         return judged
 
     # -- answerability -------------------------------------------------------------------
