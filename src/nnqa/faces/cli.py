@@ -237,7 +237,23 @@ def _linked_cards(args) -> dict[str, list[str]]:
 def cmd_stats(args) -> int:
     from ..study.quiz import Quiz
 
-    _print(Quiz(args.learner, tutor=_tutor(args)).stats(), args.json)
+    quiz = Quiz(args.learner, tutor=_tutor(args))
+    _print(quiz.stats(), args.json)
+    if args.plot:
+        from ..study.progress import progress, save_progress_png
+
+        shown = progress(quiz.store, quiz.learner, now=quiz.clock(), cards=quiz.cards)
+        path = save_progress_png(shown, args.plot, quiz.desired_retention)
+        print(f"nnqa: wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_optimise(args) -> int:
+    from ..study.optimise import optimise
+    from ..study.store import Store
+
+    with _status("fitting FSRS parameters to the review log"):
+        _print(optimise(Store(), args.learner, min_reviews=args.min_reviews), args.json)
     return 0
 
 
@@ -306,7 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="cards due, reviewed, retention per card")
     st.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
     st.add_argument("--json", action="store_true", help="print JSON")
+    st.add_argument("--plot", metavar="FILE.png", help="also draw the progress as a PNG")
     st.set_defaults(func=cmd_stats)
+
+    o = sub.add_parser("optimise", help="fit FSRS parameters to a learner's reviews (Anki-like)")
+    o.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")
+    o.add_argument("--min-reviews", type=int, default=400, help="refuse below this (default 400)")
+    o.add_argument("--json", action="store_true", help="print JSON")
+    o.set_defaults(func=cmd_optimise)
     return p
 
 

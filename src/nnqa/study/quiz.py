@@ -24,6 +24,7 @@ from ..decks.cards import Card, find_card
 from ..errors import InputError, NotFound
 from ..grading import Grade, Grader, recalibrate
 from ..render import RATING_NAMES, review_text
+from ..settings import Settings, retention
 from .store import LoggedReview, Store, utc
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
@@ -131,6 +132,7 @@ class Quiz:
         clock: Callable[[], datetime] = _utc_now,
         grader: Grader | None = None,
         cards: list[Card] | None = None,
+        desired_retention: float | None = None,
     ):
         """A review session for `learner`.
 
@@ -140,6 +142,8 @@ class Quiz:
             store: the progress file (default: `settings.data_dir / "progress.sqlite3"`).
             clock: the time now, as an aware datetime (tests pass their own).
             grader, cards: grade with this grader over these cards instead of the tutor's.
+            desired_retention: the recall chance a card is scheduled for (0.7 to 0.97;
+                default: the settings', NNQA_DESIRED_RETENTION, 0.9).
         Raises:
             ValueError: the learner id is empty.
         """
@@ -158,7 +162,15 @@ class Quiz:
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = lambda: utc(clock())  # FSRS and the store count in UTC; any zone will do
         self.store.follow(self.cards)  # edited cards keep their history (see Store.follow)
-        self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
+        if desired_retention is None:
+            desired_retention = (settings or Settings.from_env()).desired_retention
+        self.desired_retention = retention("desired_retention", desired_retention)
+        own = self.store.parameters(learner)  # fitted by `nnqa optimise`, else FSRS's defaults
+        self.scheduler = Scheduler(
+            **({"parameters": own.parameters} if own else {}),
+            desired_retention=self.desired_retention,
+            enable_fuzzing=False,  # same answers, same schedule
+        )
         self._personalise()
 
     def _personalise(self) -> None:
@@ -190,9 +202,15 @@ class Quiz:
             return min(due, key=lambda t: (t[0], t[1]))[2]
         return next((c for c in self.cards if c.id not in schedule), None)
 
-    def answer(self, card_id: str, typed: str) -> Review:
-        """Grade a typed answer, schedule the card by it and log the review (one transaction)."""
+    def answer(self, card_id: str, typed: str, duration_ms: int | None = None) -> Review:
+        """Grade a typed answer, schedule the card by it and log the review (one transaction).
+
+        `duration_ms` is how long the learner took to answer (kept in the log for FSRS).
+        """
         from fsrs import Card as FsrsCard
+
+        if duration_ms is not None and (isinstance(duration_ms, bool) or duration_ms < 0):
+            raise InputError(f"a review's duration is milliseconds >= 0, got {duration_ms!r}")
 
         card = self.card(card_id)
         grade = self.grader.grade_card(card, typed)
@@ -204,7 +222,7 @@ class Quiz:
         logged = LoggedReview(
             0, self.learner, card.id, typed, grade.verdict, grade.score, grade.verdict, None,
             rating, now.isoformat(), after.due.isoformat(), row["fsrs"] if row else None,
-            after.to_json(),
+            after.to_json(), None if duration_ms is None else int(duration_ms),
         )  # fmt: skip
         rid = self.store.record(logged)
         return Review(rid, self.learner, card.id, card.front, grade, rating, after.due, now,

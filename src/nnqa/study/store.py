@@ -20,12 +20,17 @@ the schedule only moves forward. Cards are keyed by id; when a deck is edited, `
 moves each reviewed card's history to the card that continues it (see
 `nnqa.decks.identity`), using the text the store remembers of every card it has seen.
 
+Each review keeps how long the learner took (``duration_ms``, NULL for reviews logged
+before schema 3), and a learner's own FSRS parameters, once fitted (see `optimise`), are
+kept in the ``parameters`` table.
+
 Leaves out: what a rating is and when a card is due (see `quiz`), grading (see `grading`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterable
@@ -38,6 +43,7 @@ from ..errors import InputError, NotFound
 
 __all__ = [
     "Store",
+    "FittedParameters",
     "StoreBusy",
     "StoreDamaged",
     "LoggedReview",
@@ -46,7 +52,7 @@ __all__ = [
     "utc",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # Each entry migrates a file from version i to i + 1 (index i); version 0 is a new file.
 _MIGRATIONS: tuple[str, ...] = (
@@ -92,6 +98,19 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE seen (                 -- one row: a hash of the card ids last remembered
         id INTEGER PRIMARY KEY CHECK (id = 1),
         cards_hash TEXT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE reviews ADD COLUMN duration_ms INTEGER;  -- time to answer; NULL: not measured
+    """,
+    """
+    CREATE TABLE parameters (           -- a learner's own FSRS parameters (see optimise)
+        learner TEXT PRIMARY KEY,
+        fsrs TEXT NOT NULL,             -- JSON list of the scheduler's parameters
+        reviews INTEGER NOT NULL,       -- reviews in the log they were fitted on
+        loss_before REAL NOT NULL,      -- log loss of the default parameters on that log
+        loss_after REAL NOT NULL,       -- log loss of these parameters on that log
+        fitted_at TEXT NOT NULL         -- ISO 8601, UTC
     );
     """,
 )
@@ -159,9 +178,21 @@ class LoggedReview:
     due: str
     card_before: str | None
     card_after: str
+    duration_ms: int | None = None  # how long the learner took to answer; None: not measured
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FittedParameters:
+    """A learner's FSRS parameters fitted to their review log, and the log loss they won."""
+
+    parameters: tuple[float, ...]
+    reviews: int  # reviews in the log they were fitted on
+    loss_before: float  # log loss of the default parameters on that log
+    loss_after: float  # log loss of these parameters on that log
+    fitted_at: str  # ISO 8601, UTC
 
 
 class Store:
@@ -331,11 +362,11 @@ class Store:
                 )
             cur = con.execute(
                 "INSERT INTO reviews (learner, card_id, typed, verdict, score, machine_verdict,"
-                " override, rating, reviewed_at, due, card_before, card_after)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " override, rating, reviewed_at, due, card_before, card_after, duration_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (review.learner, review.card_id, review.typed, review.verdict, review.score,
                  review.machine_verdict, review.override, review.rating, review.reviewed_at,
-                 review.due, review.card_before, review.card_after),
+                 review.due, review.card_before, review.card_after, review.duration_ms),
             )  # fmt: skip
             rid = cur.lastrowid
             self._set_schedule(con, review, rid)
@@ -401,6 +432,29 @@ class Store:
         """card id -> its schedule row (fsrs, due, last_verdict) for one learner."""
         rows = self._read("SELECT * FROM schedule WHERE learner = ?", (learner,))
         return {r["card_id"]: r for r in rows}
+
+    # ------------------------------------------------------------ personal parameters
+
+    def set_parameters(self, learner: str, fitted: FittedParameters) -> None:
+        """Keep a learner's own FSRS parameters (replacing any earlier ones), in one transaction."""
+        row = (learner, json.dumps(list(fitted.parameters)), fitted.reviews, fitted.loss_before,
+               fitted.loss_after, _utc_text(fitted.fitted_at))  # fmt: skip
+        self._write(
+            lambda con: con.execute(
+                "INSERT OR REPLACE INTO parameters (learner, fsrs, reviews, loss_before,"
+                " loss_after, fitted_at) VALUES (?,?,?,?,?,?)",
+                row,
+            )
+        )
+
+    def parameters(self, learner: str) -> FittedParameters | None:
+        """The learner's own FSRS parameters, or None (the scheduler's defaults apply)."""
+        rows = self._read("SELECT * FROM parameters WHERE learner = ?", (learner,))
+        if not rows:
+            return None
+        r = rows[0]
+        return FittedParameters(tuple(json.loads(r["fsrs"])), r["reviews"], r["loss_before"],
+                                r["loss_after"], r["fitted_at"])  # fmt: skip
 
     # ------------------------------------------------------------ card identity
 
