@@ -101,7 +101,7 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     """,
     """
-    ALTER TABLE reviews ADD COLUMN duration_ms INTEGER;  -- time to answer; NULL: not measured
+    ALTER TABLE reviews ADD COLUMN duration_ms INTEGER;  -- time to answer (NULL: not measured)
     """,
     """
     CREATE TABLE parameters (           -- a learner's own FSRS parameters (see optimise)
@@ -342,37 +342,47 @@ class Store:
             ReviewOutOfOrder: the review is dated before this card's last review; nothing
                 is written.
         """
-        review = replace(
-            review, reviewed_at=_utc_text(review.reviewed_at), due=_utc_text(review.due)
-        )
+        return self.record_many([review])[0]
 
-        def write(con):
-            last = con.execute(
-                "SELECT reviewed_at FROM reviews WHERE learner = ? AND card_id = ?"
-                " ORDER BY id DESC LIMIT 1",
-                (review.learner, review.card_id),
-            ).fetchone()
-            if last is not None and datetime.fromisoformat(review.reviewed_at) < utc(
-                datetime.fromisoformat(last[0])
-            ):
-                raise ReviewOutOfOrder(
-                    f"a review of card {review.card_id} dated {review.reviewed_at} is older "
-                    f"than its last review ({_utc_text(last[0])}); check the clock: reviews "
-                    "are recorded in time order"
-                )
-            cur = con.execute(
-                "INSERT INTO reviews (learner, card_id, typed, verdict, score, machine_verdict,"
-                " override, rating, reviewed_at, due, card_before, card_after, duration_ms)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (review.learner, review.card_id, review.typed, review.verdict, review.score,
-                 review.machine_verdict, review.override, review.rating, review.reviewed_at,
-                 review.due, review.card_before, review.card_after, review.duration_ms),
-            )  # fmt: skip
-            rid = cur.lastrowid
-            self._set_schedule(con, review, rid)
-            return rid
+    def record_many(self, reviews: Iterable[LoggedReview]) -> list[int]:
+        """Append reviews in their order (an imported or replayed log), each setting its
+        card's schedule, all in one transaction; returns their ids.
 
-        return self._write(write)
+        Raises:
+            ReviewOutOfOrder: a review is dated before its card's last review; nothing is
+                written.
+        """
+        reviews = [
+            replace(r, reviewed_at=_utc_text(r.reviewed_at), due=_utc_text(r.due)) for r in reviews
+        ]
+        return self._write(lambda con: [self._append(con, r) for r in reviews])
+
+    def _append(self, con, review: LoggedReview) -> int:
+        """One review into the log and the schedule, inside the caller's transaction."""
+        last = con.execute(
+            "SELECT reviewed_at FROM reviews WHERE learner = ? AND card_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (review.learner, review.card_id),
+        ).fetchone()
+        if last is not None and datetime.fromisoformat(review.reviewed_at) < utc(
+            datetime.fromisoformat(last[0])
+        ):
+            raise ReviewOutOfOrder(
+                f"a review of card {review.card_id} dated {review.reviewed_at} is older "
+                f"than its last review ({_utc_text(last[0])}); check the clock: reviews "
+                "are recorded in time order"
+            )
+        cur = con.execute(
+            "INSERT INTO reviews (learner, card_id, typed, verdict, score, machine_verdict,"
+            " override, rating, reviewed_at, due, card_before, card_after, duration_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (review.learner, review.card_id, review.typed, review.verdict, review.score,
+             review.machine_verdict, review.override, review.rating, review.reviewed_at,
+             review.due, review.card_before, review.card_after, review.duration_ms),
+        )  # fmt: skip
+        rid = cur.lastrowid
+        self._set_schedule(con, review, rid)
+        return rid
 
     @staticmethod
     def _set_schedule(con, review: LoggedReview, rid: int) -> None:
