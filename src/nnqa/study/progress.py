@@ -201,16 +201,19 @@ def progress_figure(p: Progress, desired_retention: float | None = None):
         ax_cards.set_title("Card histories (most reviewed)")
         shown = p.cards[:_CARDS_SHOWN]
         if shown:
-            for row, card in enumerate(shown):
-                when = [utc(datetime.fromisoformat(t)) for t, _ in card.reviews]
-                ax_cards.scatter(when, [row] * len(when), s=36, zorder=2,
-                                 c=[_RATING_COLOURS[r] for _, r in card.reviews])  # fmt: skip
+            for rating, colour in _RATING_COLOURS.items():  # Again on top: a lapse shows
+                points = [
+                    (utc(datetime.fromisoformat(t)), row)
+                    for row, card in enumerate(shown)
+                    for t, r in card.reviews
+                    if r == rating
+                ]
+                ax_cards.scatter([t for t, _ in points], [y for _, y in points], s=36, c=colour,
+                                 zorder=6 - rating, label=RATING_NAMES[rating])  # fmt: skip
             ax_cards.set_yticks(range(len(shown)))
             ax_cards.set_yticklabels([_short(c.front) for c in shown], fontsize=10)
-            ax_cards.invert_yaxis()
-            for rating, colour in _RATING_COLOURS.items():
-                ax_cards.scatter([], [], c=colour, label=RATING_NAMES[rating])
-            ax_cards.legend(loc="lower right", ncols=4, fontsize=10)
+            ax_cards.set_ylim(len(shown) + 0.6, -0.7)  # top row first; room for the legend
+            ax_cards.legend(loc="lower center", ncols=4, fontsize=10, borderpad=0.3)
         else:
             empty(ax_cards, "no reviews yet")
 
