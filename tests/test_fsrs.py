@@ -99,6 +99,14 @@ def test_higher_retention_gives_a_shorter_interval(grader, cards, tmp_path, monk
     assert quiz.desired_retention == quiz.scheduler.desired_retention == 0.8
     with pytest.raises(InputError, match="desired_retention"):
         Quiz("l-bad", grader=grader, cards=cards, store=store, desired_retention=0.99)
+    # a learner's own retention beats the setting, for that learner only; None forgets it
+    store.set_desired_retention("l-own", 0.95)
+    assert Quiz("l-own", grader=grader, cards=cards, store=store).desired_retention == 0.95
+    assert Quiz("l-env", grader=grader, cards=cards, store=store).desired_retention == 0.8
+    with pytest.raises(InputError, match="desired retention must be"):
+        store.set_desired_retention("l-own", 1.5)
+    store.set_desired_retention("l-own", None)
+    assert Quiz("l-own", grader=grader, cards=cards, store=store).desired_retention == 0.8
 
 
 # ---------------------------------------------------------------- personal parameters

@@ -143,7 +143,8 @@ class Quiz:
             clock: the time now, as an aware datetime (tests pass their own).
             grader, cards: grade with this grader over these cards instead of the tutor's.
             desired_retention: the recall chance a card is scheduled for (0.7 to 0.97;
-                default: the settings', NNQA_DESIRED_RETENTION, 0.9).
+                default: the learner's own, `Store.set_desired_retention`, else the
+                settings', NNQA_DESIRED_RETENTION, 0.9).
         Raises:
             ValueError: the learner id is empty.
         """
@@ -162,6 +163,8 @@ class Quiz:
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
         self.clock = lambda: utc(clock())  # FSRS and the store count in UTC; any zone will do
         self.store.follow(self.cards)  # edited cards keep their history (see Store.follow)
+        if desired_retention is None:
+            desired_retention = self.store.desired_retention(learner)
         if desired_retention is None:
             desired_retention = (settings or Settings.from_env()).desired_retention
         self.desired_retention = retention("desired_retention", desired_retention)

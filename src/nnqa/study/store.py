@@ -22,7 +22,7 @@ moves each reviewed card's history to the card that continues it (see
 
 Each review keeps how long the learner took (``duration_ms``, NULL for reviews logged
 before schema 3), and a learner's own FSRS parameters, once fitted (see `optimise`), are
-kept in the ``parameters`` table.
+kept in the ``parameters`` table, beside any desired retention of their own (``retention``).
 
 Leaves out: what a rating is and when a card is due (see `quiz`), grading (see `grading`).
 """
@@ -111,6 +111,10 @@ _MIGRATIONS: tuple[str, ...] = (
         loss_before REAL NOT NULL,      -- log loss of the default parameters on that log
         loss_after REAL NOT NULL,       -- log loss of these parameters on that log
         fitted_at TEXT NOT NULL         -- ISO 8601, UTC
+    );
+    CREATE TABLE retention (            -- a learner's own desired retention (else the setting)
+        learner TEXT PRIMARY KEY,
+        desired REAL NOT NULL
     );
     """,
 )
@@ -465,6 +469,28 @@ class Store:
         r = rows[0]
         return FittedParameters(tuple(json.loads(r["fsrs"])), r["reviews"], r["loss_before"],
                                 r["loss_after"], r["fitted_at"])  # fmt: skip
+
+    def set_desired_retention(self, learner: str, desired: float | None) -> None:
+        """Keep a learner's own desired retention (checked: 0.7 to 0.97); None forgets it,
+        so the setting (NNQA_DESIRED_RETENTION) applies again."""
+        if desired is None:
+            self._write(lambda con: con.execute("DELETE FROM retention WHERE learner = ?",
+                                                (learner,)))  # fmt: skip
+            return
+        from ..settings import retention
+
+        value = retention("desired retention", desired)
+        self._write(
+            lambda con: con.execute(
+                "INSERT OR REPLACE INTO retention (learner, desired) VALUES (?, ?)",
+                (learner, value),
+            )
+        )
+
+    def desired_retention(self, learner: str) -> float | None:
+        """The learner's own desired retention, or None (the setting applies)."""
+        rows = self._read("SELECT desired FROM retention WHERE learner = ?", (learner,))
+        return float(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------ card identity
 
