@@ -159,14 +159,14 @@ def optimise(
     log loss with the fitted parameters:  0.4747
     kept: the fitted parameters now schedule this learner's reviews (fitted in 8.9 s)
     """
-    from fsrs import Optimizer
-
     reviews = store.reviews(learner)
     if len(reviews) < min_reviews:
         raise NotEnoughReviews(
             f"{learner!r} has {len(reviews)} reviews; fitting FSRS parameters needs at least "
             f"{min_reviews} (until then the default parameters schedule the reviews)"
         )
+    from fsrs import Optimizer  # imports torch: seconds, so only once there is work to do
+
     logs = review_logs(reviews)
     start = time.perf_counter()
     fitted = tuple(float(p) for p in Optimizer(logs).compute_optimal_parameters())
