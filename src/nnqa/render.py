@@ -238,10 +238,14 @@ def stats_markdown(stats) -> str:
 # ---------------------------------------------------------------- demos and decks
 
 
-def demo_markdown(result, series: bool = True, rows: int = 100) -> tuple[str, str, str]:
+def demo_markdown(
+    result, series: bool = True, rows: int = 100, waited: float | None = None
+) -> tuple[str, str, str]:
     """A demo result as (its text, its metrics as a table, where and how long it ran).
 
-    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat).
+    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat);
+    `waited` is the whole time from asking to the result (queue included), shown beside
+    the demo's own compute time when it is longer.
     """
     text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
     scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
@@ -252,9 +256,10 @@ def demo_markdown(result, series: bool = True, rows: int = 100) -> tuple[str, st
         metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(number(v))}"
                                         for k, v in lists.items())  # fmt: skip
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
-    run = (
-        f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s** · {escape_md(params)}"
-    )
+    run = f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s**"
+    if waited is not None and waited >= result.seconds + 0.05:
+        run += f" ({waited:.2f} s from asking to the result, the wait included)"
+    run += f" · {escape_md(params)}"
     return text, metrics, run
 
 

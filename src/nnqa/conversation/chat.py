@@ -138,6 +138,40 @@ class Chat:
             self._quiz = Quiz(self.learner, tutor=self.tutor)
         return self._quiz
 
+    def set_learner(self, learner: str, quiz=None) -> None:
+        """Credit quiz answers from now on to `learner` (with their `quiz`, if given)."""
+        if learner != self.learner:
+            self.learner, self._quiz = learner, quiz
+        elif quiz is not None and self._quiz is None:
+            self._quiz = quiz
+
+    def state(self) -> dict:
+        """What the conversation holds, as JSON (see `restore`): the topic, the quiz question
+        awaiting an answer, the sections quoted and the cards quizzed so far."""
+        return {
+            "topic": self.topic.to_dict() if self.topic else None,
+            "pending": self.pending.id if self.pending else None,
+            "shown": {cid: sorted(s) for cid, s in self._shown.items()},
+            "quizzed": sorted(self._quizzed),
+            "history": self.history[-20:],
+        }
+
+    def restore(self, state: dict) -> None:
+        """Take up a conversation saved by `state` (cards no longer in the decks are dropped)."""
+        by_id = {c.id: c for c in self.tutor.cards}
+        topic = state.get("topic") or {}
+        card = by_id.get(topic.get("card_id")) if isinstance(topic, dict) else None
+        self.topic = Topic(card, str(topic.get("section") or "")) if card else None
+        self.pending = by_id.get(state.get("pending"))
+        shown = state.get("shown") if isinstance(state.get("shown"), dict) else {}
+        self._shown = {
+            cid: {int(i) for i in idx if isinstance(i, int)}
+            for cid, idx in shown.items()
+            if cid in by_id and isinstance(idx, list)
+        }
+        self._quizzed = {c for c in state.get("quizzed") or () if c in by_id}
+        self.history = [h for h in state.get("history") or () if isinstance(h, str)]
+
     # -- the one entry point ----------------------------------------------------------
     def send(self, message: str, defer_demos: bool = False) -> Reply:
         """Reply to one message of the learner.

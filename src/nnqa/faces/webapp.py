@@ -109,12 +109,18 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         elem_id="question",
                     )
                     ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    new_btn = gr.Button("New chat", scale=1, min_width=80, elem_id="new-chat")
                 demo_request = gr.State(None)
-                chat_state = gr.State(None)  # this visitor's Chat: topic, quiz question
+                visit = gr.State(None)  # this visitor's Visit: their Chat and every message
+                saved_chat = gr.BrowserState(
+                    {}, storage_key="nnqa-chat", secret=web.browser_secret()
+                )  # the conversation, kept in the browser for a reload
 
             # -- Quiz ------------------------------------------------------------
             with gr.Tab("Quiz", id="quiz"):
-                saved_learner = gr.BrowserState("", storage_key="nnqa-learner")
+                saved_learner = gr.BrowserState(
+                    "", storage_key="nnqa-learner", secret=web.browser_secret()
+                )
                 quiz_state = gr.State({})
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -140,28 +146,34 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             max_length=limits.max_answer_chars,
                             elem_id="answer",
                         )
-                        check_btn = gr.Button("Check my answer", variant="primary")
+                        with gr.Row():
+                            check_btn = gr.Button("Check my answer", variant="primary",
+                                                  elem_id="check")  # fmt: skip
+                            idk_btn = gr.Button("I don't know", elem_id="dont-know")
                         verdict = gr.Markdown(elem_id="verdict", latex_delimiters=[])
                         with gr.Row(visible=False) as overrule:
                             gr.Markdown("Disagree with the grader?")
                             right_btn = gr.Button("I was right", size="sm")
                             wrong_btn = gr.Button("I was wrong", size="sm")
+                        undo_btn = gr.Button("Undo this review", size="sm", visible=False,
+                                             elem_id="undo")  # fmt: skip
                     with gr.Column(scale=1, min_width=220):
                         gr.Markdown("#### Progress")
                         progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
                 demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
-                next_btn.click(
-                    web.quiz_next, [learner], [front, quiz_state, verdict, progress], **ui
-                ).success(
-                    lambda name: (name.strip(), "", gr.update(visible=False)),
-                    [learner], [saved_learner, typed, overrule], **ui,
-                )  # fmt: skip
-                check = {"fn": web.quiz_check, "inputs": [learner, typed, quiz_state],
-                         "outputs": [verdict, quiz_state, progress]}  # fmt: skip
+                for trigger in (learner.blur, learner.submit):  # the name, kept for a reload
+                    trigger(str.strip, [learner], [saved_learner], **ui, queue=False)
+                showing = [typed, check_btn, idk_btn, overrule, undo_btn]
+                next_btn.click(web.quiz_next, [learner],
+                               [front, quiz_state, verdict, progress, *showing], **ui
+                               ).then(str.strip, [learner], [saved_learner], **ui)  # fmt: skip
+                checked = [verdict, quiz_state, progress, *showing]
                 for trigger in (check_btn.click, typed.submit):
-                    trigger(**check, **ui, **ask_limits).success(
-                        lambda: gr.update(visible=True), None, overrule, **ui
-                    )
+                    trigger(web.quiz_check, [learner, typed, quiz_state], checked,
+                            **ui, **ask_limits)  # fmt: skip
+                idk_btn.click(partial(web.quiz_check, dont_know=True),
+                              [learner, typed, quiz_state], checked, **ui, **ask_limits)  # fmt: skip
+                undo_btn.click(web.quiz_undo, [learner, quiz_state], checked, **ui)
                 for btn, correct in ((right_btn, True), (wrong_btn, False)):
                     btn.click(partial(web.quiz_override, correct=correct),
                               [learner, quiz_state], [verdict, progress], **ui)  # fmt: skip
@@ -209,22 +221,22 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 search.change(web.deck_view, [search], [deck], **ui, queue=False)
 
         # -- API endpoints (stable names for gradio_client) ----------------------------
-        # The chat's events are wired here, once the Quiz tab's remembered learner exists.
-        chat_in = [question, chatbot, chat_state, saved_learner]
-        chat_out = [chatbot, question, chat_state, demo_request]
+        # The chat's events are wired here, once the Quiz tab's learner name exists. Each
+        # returns every message of the visit (appended to, never replaced) and saves it.
+        chat_in = [question, visit, learner]
+        chat_out = [chatbot, question, visit, demo_request, saved_chat]
         for trigger in (question.submit, ask_btn.click):
             trigger(web.chat_submit, chat_in, chat_out, **ui, **ask_limits)
         chatbot.example_select(web.example_text, None, question, **ui).then(
             web.chat_submit, chat_in, chat_out, **ui, **ask_limits
         )
-        chatbot.option_select(
-            web.chat_option,
-            [chatbot, chat_state, saved_learner],
-            [chatbot, demo_request, chat_state],
-            **ui,
-            **ask_limits,
-        )
-        demo_request.change(web.chat_demo, [chatbot, demo_request], [chatbot], **ui, **demo_limits)
+        chatbot.option_select(web.chat_option, [visit, learner],
+                              [chatbot, demo_request, visit, saved_chat], **ui, **ask_limits)  # fmt: skip
+        demo_request.change(web.chat_demo, [visit, demo_request], [chatbot, saved_chat],
+                            **ui, **demo_limits)  # fmt: skip
+        for trigger in (new_btn.click, chatbot.clear):
+            trigger(web.chat_clear, [visit, learner], [chatbot, visit, saved_chat], **ui)
+        demo.load(web.chat_restore, [saved_chat, saved_learner], [chatbot, visit], **ui)
 
         gr.api(web.ask, api_name="ask", **ask_limits)
         gr.api(web.grade, api_name="grade", **ask_limits)

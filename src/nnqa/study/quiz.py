@@ -242,6 +242,18 @@ class Quiz:
         return Review(review_id, self.learner, card.id, card.front, grade, rating, after.due,
                       when, logged.machine_verdict, verdict)  # fmt: skip
 
+    def undo(self, review_id: int) -> None:
+        """Take back this learner's latest review of a card (see `Store.undo`): the card's
+        schedule is what it was before, and the review is gone from the log.
+
+        Raises:
+            KeyError: no such review for this learner, or not the card's latest.
+        """
+        if self.store.review(review_id).learner != self.learner:
+            raise NotFound(f"review {review_id} is not {self.learner!r}'s")
+        self.store.undo(review_id)
+        self._personalise()
+
     def stats(self) -> Stats:
         """Due and new counts, and retention from the review log (overall and per card)."""
         now = self.clock()
