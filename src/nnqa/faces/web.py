@@ -408,6 +408,10 @@ class Web:
             raise user_error(f"Names are limited to {self.settings.max_learner_chars} characters.")
         return Quiz(name, tutor=self.tutor, store=self.store)
 
+    def learner_to_keep(self, name: str) -> str:
+        """The typed name as the browser keeps it for the next visit."""
+        return self._learner_name(name)
+
     def remembered_learner(self, saved: str, typed: str) -> str:
         """On page load: the name this browser used last, unless one was typed already."""
         return typed or saved or ""

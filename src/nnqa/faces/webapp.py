@@ -84,6 +84,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         analytics_enabled=False,  # no calls home: the app and the Space start offline
     ) as demo:
         gr.Markdown(INTRO)
+        # Kept in the browser for the next visit: the name and the conversation. Outside the
+        # tabs, so they are read on load (inside a tab not shown yet, they were not).
+        secret = web.browser_secret()
+        saved_learner = gr.BrowserState("", storage_key="nnqa-learner", secret=secret)
+        saved_chat = gr.BrowserState({}, storage_key="nnqa-chat", secret=secret)
         with gr.Tabs():
             # -- Ask -------------------------------------------------------------
             with gr.Tab("Ask", id="ask"):
@@ -112,15 +117,9 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     new_btn = gr.Button("New chat", scale=1, min_width=80, elem_id="new-chat")
                 demo_request = gr.State(None)
                 visit = gr.State(None)  # this visitor's Visit: their Chat and every message
-                saved_chat = gr.BrowserState(
-                    {}, storage_key="nnqa-chat", secret=web.browser_secret()
-                )  # the conversation, kept in the browser for a reload
 
             # -- Quiz ------------------------------------------------------------
             with gr.Tab("Quiz", id="quiz"):
-                saved_learner = gr.BrowserState(
-                    "", storage_key="nnqa-learner", secret=web.browser_secret()
-                )
                 quiz_state = gr.State({})
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -162,11 +161,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
                 demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
                 for trigger in (learner.blur, learner.submit):  # the name, kept for a reload
-                    trigger(str.strip, [learner], [saved_learner], **ui, queue=False)
+                    trigger(web.learner_to_keep, [learner], [saved_learner], **ui)
                 showing = [typed, check_btn, idk_btn, overrule, undo_btn]
                 next_btn.click(web.quiz_next, [learner],
                                [front, quiz_state, verdict, progress, *showing], **ui
-                               ).then(str.strip, [learner], [saved_learner], **ui)  # fmt: skip
+                               ).then(web.learner_to_keep, [learner], [saved_learner], **ui)  # fmt: skip
                 checked = [verdict, quiz_state, progress, *showing]
                 for trigger in (check_btn.click, typed.submit):
                     trigger(web.quiz_check, [learner, typed, quiz_state], checked,
