@@ -5,6 +5,7 @@ hostile imported deck, learner data in a temp folder.
 """
 
 import base64
+import json
 import os
 import re
 from pathlib import Path
@@ -216,3 +217,67 @@ def test_building_the_app_loads_no_model_torch_or_demo():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the learner's loop (issue 15)
+
+
+def test_a_user_mistake_logs_one_line_not_a_traceback(client, capfd):
+    from gradio_client.exceptions import AppError
+
+    capfd.readouterr()
+    with pytest.raises(AppError, match="limited to"):
+        client.predict("x" * 10_000, api_name="/ask")
+    err = capfd.readouterr().err
+    assert "nnqa: user error: Questions are limited to" in err
+    assert "Traceback" not in err
+
+
+def test_two_checks_of_one_showing_record_one_review(app_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nnqa.faces.web import Web
+    from nnqa.study.store import Store
+
+    web = Web(app_server.tutor)
+    _, state, *_ = web.quiz_next("eve")
+    with ThreadPoolExecutor(4) as pool:  # a double click: both events see the same showing
+        outs = list(pool.map(lambda _: web.quiz_check("eve", "no idea", state), range(4)))
+    assert sum("Due again" in str(o[0]) for o in outs) == 1
+    assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
+    verdict, *_ = web.quiz_check("eve", "   ", web.quiz_next("eve")[1])
+    assert "Nothing was recorded" in verdict  # an empty answer is a prompt, not a failure
+    assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
+
+
+def test_a_demo_result_lands_after_what_was_asked_meanwhile(app_server):
+    from nnqa.faces.visit import Visit
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    visit = Visit(web.new_chat("fay"))
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    visit.add({"role": "user", "content": "q"}, {"role": "assistant", "content": "a"})
+    out = visit.settle(ticket, {"role": "assistant", "content": "figure"}, "done: below")
+    assert [m["content"] for m in out] == ["done: below", "q", "a", "figure"]
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    out = visit.settle(ticket, {"role": "assistant", "content": "figure 2"}, "unused")
+    assert out[-1]["content"] == "figure 2" and len(out) == 5  # nothing after it: replaced
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    visit.clear(web.new_chat("fay"))  # New chat: a demo of the old conversation is dropped
+    assert visit.settle(ticket, {"role": "assistant", "content": "late"}, "x") == []
+
+
+def test_the_saved_conversation_brings_back_its_topic(app_server):
+    from nnqa.faces.visit import Visit
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, *_, saved = web.chat_submit("what is the vanishing gradient problem?")
+    saved = json.loads(json.dumps(saved))  # what the browser keeps is JSON
+    back = Visit(web.new_chat("gus"))
+    assert back.restore(saved) == [{k: m[k] for k in ("role", "content", "options")
+                                    if k in m} for m in messages]  # fmt: skip
+    reply = back.chat.send("what causes it?")
+    assert reply.answer.hits[0].section.heading == "What causes them?"
+    assert Visit(web.new_chat("gus")).restore({"version": 99}) == []

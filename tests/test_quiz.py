@@ -183,3 +183,23 @@ def test_migration_backs_up_first(tmp_path, monkeypatch):
 
 def test_default_store_lives_in_data_dir(tmp_path):
     assert Store().path == tmp_path / "data" / "progress.sqlite3"
+
+
+def test_undo_takes_back_the_latest_review_and_its_schedule(tutor, tmp_path):
+    clock = Clock()
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=clock)
+    card = quiz.card(DROPOUT)
+    first = quiz.answer(card.id, "randomly switching off units while training")
+    before = dict(quiz.store.schedule("ana")[card.id])
+    clock.now += timedelta(days=3)
+    second = quiz.answer(card.id, "no idea")
+    with pytest.raises(KeyError, match="latest"):
+        quiz.undo(first.id)  # only a card's latest review can be taken back
+    quiz.undo(second.id)
+    assert [r.id for r in quiz.store.reviews("ana")] == [first.id]
+    assert dict(quiz.store.schedule("ana")[card.id]) == before
+    quiz.undo(first.id)  # the card is new again
+    assert quiz.store.reviews("ana") == [] and card.id not in quiz.store.schedule("ana")
+    with pytest.raises(KeyError, match="not 'bo'"):
+        other = quiz.answer(card.id, "no idea")
+        Quiz("bo", tutor=tutor, store=quiz.store).undo(other.id)
