@@ -95,3 +95,78 @@ def test_a_bug_is_a_traceback_not_a_user_mistake(monkeypatch, capsys):
     with pytest.raises(KeyError):
         cli.main(["ask", "relu"])
     assert "nnqa:" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- on a terminal (a pty)
+
+
+class Terminal:
+    """`python -m nnqa ARGS` on a pseudo-terminal, read and typed into as a person would."""
+
+    def __init__(self, *args):
+        import pty  # noqa: F401 - POSIX only, as the terminal itself
+
+        master, slave = os.openpty()
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "NNQA_THREADS": "1", "TERM": "xterm"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nnqa", *args], stdin=slave, stdout=slave, stderr=slave,
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        self.fd, self.seen = master, b""
+
+    def expect(self, text: bytes, timeout: float = 180) -> bytes:
+        """Everything printed until `text` appears (fails after `timeout` seconds)."""
+        import select
+        import time
+
+        end = time.monotonic() + timeout
+        while text not in self.seen:
+            left = end - time.monotonic()
+            assert left > 0, f"waited {timeout} s for {text!r}; got {self.seen[-2000:]!r}"
+            if select.select([self.fd], [], [], min(left, 1.0))[0]:
+                try:
+                    self.seen += os.read(self.fd, 65536)
+                except OSError:  # the program ended
+                    assert text in self.seen, f"ended before {text!r}: {self.seen[-2000:]!r}"
+        return self.seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=60)
+        finally:
+            os.close(self.fd)
+
+
+def test_ask_on_a_terminal_without_a_question_prints_usage():
+    t = Terminal("ask")
+    t.expect(b"usage: nnqa ask", timeout=60)  # not a silent wait for stdin
+    t.expect(b"give the question, or pipe it in")
+    assert t.close() == 2
+
+
+def test_demo_help_lists_the_demos_parameters():
+    r = nnqa("demo", "perceptron", "--help")
+    assert r.returncode == 0, r.stderr
+    assert "usage: nnqa demo perceptron" in r.stdout and "--epochs INT  1 to 200" in r.stdout
+
+
+def test_terminal_chat_edits_lines_and_prints_plain_text(workdir):
+    base = ["--knowledge", str(workdir / "knowledge"), "--index", str(workdir / "index")]
+    t = Terminal(*base, "chat", "--learner", "tia")
+    t.expect(b"loading the decks", timeout=60)  # something is said while the model loads
+    t.expect(b"you> ")
+    t.type(b"what is dropout?x\x1b[D\x1b[C\x7f\r")  # arrows move, backspace drops the x
+    out = t.expect(b"random neurons are ignored", timeout=120)
+    assert b"^[[" not in out  # arrow keys were not echoed as raw escapes
+    start = len(t.seen)
+    t.type(b"quiz me\r")
+    t.expect(b"Type your answer, or say", timeout=60)
+    t.type(b"skip\r")
+    out = t.expect(b"no review recorded", timeout=60)[start:]
+    assert b"Quiz: " in out and b"**" not in out and b"_Type" not in out and b"\\(" not in out
+    t.type(b":q\r")
+    assert t.close() == 0

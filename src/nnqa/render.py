@@ -26,6 +26,7 @@ __all__ = [
     "due_phrase",
     "escape_md",
     "grade_markdown",
+    "markdown_text",
     "number",
     "quote_md",
     "review_markdown",
@@ -58,6 +59,20 @@ def unescape_md(text: str) -> str:
     True
     """
     return html.unescape(_MD_ESCAPED.sub(r"\1", text.replace("**", "")))
+
+
+_MD_LINE_MARKS = re.compile(r"^(?:#{1,6}\s+|>\s?)", re.M)  # a heading's #s, a quote's >
+_MD_EMPHASIS = re.compile(r"(?<![\\\w])(\*\*|\*|_)(?=\S)(.+?)(?<=\S)(?<!\\)\1(?!\w)")
+
+
+def markdown_text(text: str) -> str:
+    r"""Markdown written here as plain text for a terminal: no #, >, **, _ marks or escapes.
+
+    >>> markdown_text("### **Quiz:** f\\(x\\) a\\_b _Type your answer_")
+    'Quiz: f(x) a_b Type your answer'
+    """
+    plain = _MD_EMPHASIS.sub(r"\2", _MD_LINE_MARKS.sub("", text))
+    return html.unescape(_MD_ESCAPED.sub(r"\1", plain))
 
 
 def quote_md(text: str) -> str:

@@ -16,6 +16,7 @@ Ask tab calls `Chat.send`; `nnqa chat` calls `run_terminal_chat`.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import sys
 import threading
@@ -32,8 +33,8 @@ from ..render import (
     answer_markdown,
     demo_markdown,
     escape_md,
+    markdown_text,
     review_markdown,
-    unescape_md,
 )
 from ..search.query import clean
 from .intents import Intent, IntentRecognizer
@@ -70,7 +71,7 @@ class Reply:
         elif self.answer is not None and self.kind in ("answer", "more"):
             body = str(self.answer)
         else:
-            body = unescape_md(self.text)
+            body = markdown_text(self.text)
         if self.followups:
             body += "\n\nTry: " + " | ".join(self.followups)
         return body
@@ -392,16 +393,30 @@ def recognizer_for(tutor) -> IntentRecognizer:
 def run_terminal_chat(chat: Chat, input=None, output=None) -> int:
     """An interactive chat in a terminal; `:q` or end of input (Ctrl-D) ends it.
 
-    Returns how many messages were answered.
+    On a terminal the line is read with `readline` (arrow keys, history); replies are plain
+    text (see `Reply.__str__`). Returns how many messages were answered.
     """
+    interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
     output = output or sys.stdout
+    if interactive:
+        import readline  # noqa: F401 - input() gets line editing and history
+
     print("nnqa chat: ask about neural networks; \"quiz me\", \"show me\", \"more\"; "
           ":q to quit.", file=output, flush=True)  # fmt: skip
+
+    def read() -> str:
+        if interactive:
+            try:
+                return builtins.input("\nyou> ") + "\n"
+            except EOFError:
+                return ""
+        print("\nyou> ", end="", file=output, flush=True)
+        return input.readline()
+
     n = 0
     while True:
-        print("\nyou> ", end="", file=output, flush=True)
-        line = input.readline()
+        line = read()
         if not line:  # Ctrl-D
             print(file=output)
             break
