@@ -89,11 +89,14 @@ def quote_md(text: str) -> str:
 
 
 def number(value: Any) -> str:
-    """A measured value for reading: 4 significant digits, long lists cut in the middle.
+    """A measured value for reading: 4 significant digits, long lists cut in the middle,
+    "none" for a value that never happened (a run that never diverged).
 
-    >>> number(0.123456), number(list(range(10)))
-    ('0.1235', '[0, 1, 2, 3, … 8, 9] (10 values)')
+    >>> number(0.123456), number(list(range(10))), number(None)
+    ('0.1235', '[0, 1, 2, 3, … 8, 9] (10 values)', 'none')
     """
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):

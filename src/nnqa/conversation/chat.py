@@ -37,7 +37,7 @@ from ..render import (
     review_markdown,
 )
 from ..search.query import clean
-from .intents import Intent, IntentRecognizer
+from .intents import Intent, IntentRecognizer, is_thanks
 
 __all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for"]
 
@@ -215,6 +215,9 @@ class Chat:
             return self._demo(intent.rest, defer_demos)
         if name == "more":
             return self._more()
+        if name == "guide" and is_thanks(text):  # not the whole guide again
+            return Reply("notice", "You're welcome. Ask me something else, or say \"quiz me\".",
+                         intent="thanks", followups=self._suggest())  # fmt: skip
         if name == "guide" or not text:
             return self._guide(name)
         return self._answer(text)
