@@ -281,3 +281,31 @@ def test_the_saved_conversation_brings_back_its_topic(app_server):
     reply = back.chat.send("what causes it?")
     assert reply.answer.hits[0].section.heading == "What causes them?"
     assert Visit(web.new_chat("gus")).restore({"version": 99}) == []
+
+
+@pytest.mark.parametrize(
+    "question", ["what is a neural network?", "what is an RNN?", "what is the capital of France"]
+)
+def test_follow_up_buttons_name_each_card_once(app_server, question):
+    from nnqa.faces.web import Web
+
+    messages, *_ = Web(app_server.tutor).chat_submit(question)
+    labels = [o["label"].removeprefix("Ask: ") for o in messages[-1].get("options", ())]
+    assert labels and len(labels) == len(set(labels)), labels
+
+
+def test_a_chat_demo_says_how_long_it_took_with_the_wait_and_offers_follow_ups(app_server):
+    import time
+
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, job, _ = web.chat_submit("/demo perceptron")
+    assert messages[-1]["content"].startswith("⏳ Running")
+    time.sleep(1.0)  # waiting in the demo queue behind someone else's demo
+    messages, saved = web.chat_demo(visit, job, progress=lambda *a, **k: None)
+    text = messages[-1]["content"][1]
+    seconds = re.search(r"in \*\*([\d.]+) s\*\* \(([\d.]+) s from asking to the result", text)
+    assert seconds and float(seconds[2]) >= 1.0 > float(seconds[1]), text
+    assert [o["value"] for o in messages[-1]["options"]] == ["Quiz me", "Tell me more"]
+    assert "not kept after a reload" in saved["messages"][-1]["content"]  # no figure stored

@@ -262,3 +262,13 @@ def test_mistakes_get_one_plain_message_not_red_errors(page):
     assert page.locator(".toast-body").count() == 0
     assert page.locator(".error").count() == 0, "red error badges on the page"
     _shot(page, "no-name")
+
+
+def test_switching_demos_clears_the_previous_figure(page):
+    page.get_by_role("tab", name="Demos").click()
+    page.get_by_role("button", name="Run", exact=True).first.click()
+    page.locator("#demo-figure img").wait_for(timeout=60_000)
+    page.get_by_label("Demo").click()
+    page.get_by_role("option", name=re.compile("^Exploding gradients")).click()
+    page.locator("#demo-figure img").wait_for(state="detached", timeout=10_000)
+    assert page.locator("#demo-run").inner_text().strip() == ""

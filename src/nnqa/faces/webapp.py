@@ -199,9 +199,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             run_info = gr.Markdown(elem_id="demo-run")
                             demo_text = gr.Markdown(latex_delimiters=[])
                             metrics = gr.Markdown(elem_id="demo-metrics", latex_delimiters=[])
+                    shown = [figure, demo_text, metrics, run_info]  # another demo's: cleared
                     picker.change(
-                        lambda name: [gr.update(visible=n == name) for n, *_ in panels],
-                        [picker], [p for _, p, _, _ in panels], **ui, queue=False,
+                        lambda name: [gr.update(visible=n == name) for n, *_ in panels]
+                        + [None, "", "", ""],
+                        [picker], [p for _, p, _, _ in panels] + shown, **ui, queue=False,
                     )  # fmt: skip
                     for name, _, run_btn, inputs in panels:
                         run_btn.click(partial(web.demo_view, name), inputs,
