@@ -139,7 +139,8 @@ def test_hostile_card_text_is_escaped(app_server):
     body = re.sub(r"(?m)^> ", "", md)  # the quote's own marks
     assert "<" not in body and ">" not in body
     assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
-    assert "](javascript" not in md  # the link's brackets are escaped: it stays text
+    assert not re.search(r"(?<!\\)\]\(", md)  # the link's brackets are escaped: it stays text
+    assert "\\](javascript" in md
     answer = app_server.tutor.ask("what is a hostile flashcard")
     assert answer.hits[0].card == card and "<script>" not in answer_md(answer)
 
@@ -150,7 +151,15 @@ def test_quote_keeps_bullets_as_a_list():
     assert quote_md("- Effects:\n- Slow *convergence*") == (
         "> - Effects:\n> - Slow \\*convergence\\*"
     )
-    assert escape_md("a_b [c](d) $x$") == r"a\_b \[c\]\(d\) \$x\$"
+    assert escape_md("a_b [c](d) $x$") == r"a\_b \[c\](d) \$x\$"  # no link without brackets
+
+
+def test_a_quote_copies_as_the_card_reads(app_server):
+    """The copy button copies a message's Markdown: only marks that would act are escaped."""
+    from nnqa.faces.web import Web
+
+    messages, *_ = Web(app_server.tutor).chat_submit("what causes vanishing gradients")
+    assert "Sigmoid and hyperbolic tangent (tanH) squash" in messages[-1]["content"]
 
 
 # ---------------------------------------------------------------- Hugging Face Spaces

@@ -37,7 +37,13 @@ __all__ = [
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}  # FSRS ratings
 VERDICTS = {"correct": "✅ Correct", "partial": "🟡 Partly right", "incorrect": "❌ Not yet"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")  # Markdown marks (< > & go to HTML)
+# Markdown marks that act anywhere in a line (< > & go to HTML entities instead). "(", ")",
+# "!" and "." act only after a "]" or at a line's start, so they stay as written and a copied
+# quote reads as the card does ("(tanH)", not "\\(tanH\\)").
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+_MD_LINE_START = re.compile(  # a heading, a list item, a rule or an underline at a line's start
+    r"^(\s*)(?:([#+=-])(?=[\s#+=-]|$)|(\d+)([.)])(?=\s|$))", re.M
+)
 _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$])")
 
 # ---------------------------------------------------------------- small pieces
@@ -46,10 +52,12 @@ _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$])")
 def escape_md(text: str) -> str:
     """Text as Markdown that renders exactly as written: HTML and Markdown marks escaped.
 
-    >>> escape_md("<b>1*2</b>")
-    '&lt;b&gt;1\\\\*2&lt;/b&gt;'
+    >>> escape_md("<b>1*2</b> (tanH)"), escape_md("- a\\n2. b")
+    ('&lt;b&gt;1\\\\*2&lt;/b&gt; (tanH)', '\\\\- a\\n2\\\\. b')
     """
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\" + m[4]), text)
+    return html.escape(text, quote=False)
 
 
 def unescape_md(text: str) -> str:
