@@ -173,7 +173,9 @@ def test_more_gives_the_next_section_then_related_cards(chat):
         assert r.kind == "more"
         seen.append((r.answer.best.card.front, r.answer.best.section.heading))
     assert seen[:3] == [(VG, "What causes them?"), (VG, "Effects"), (VG, "Solutions")]
-    assert seen[3][0] != VG  # then a related card
+    assert seen[3][0] != VG  # then a related card...
+    assert r.text.startswith("*That is all the card “Vanishing Gradient” says")  # ...said so
+    assert str(r).startswith("That is all the card “Vanishing Gradient” says; a related card:")
 
 
 def test_show_me_runs_the_topics_demo(chat):

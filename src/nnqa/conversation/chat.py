@@ -62,6 +62,7 @@ class Reply:
     intent: str = ""  # what the message was read as ('question', 'quiz', 'answer', ...)
     followups: tuple[str, ...] = field(default=())  # suggested next messages
     demo_name: str = ""  # the demo to run ('demo', and 'demo_request' when deferred)
+    note: str = ""  # a line said before the answer (Markdown), e.g. that a card is exhausted
 
     def __str__(self) -> str:
         if self.review is not None:
@@ -69,7 +70,7 @@ class Reply:
         elif self.demo is not None:
             body = str(self.demo)
         elif self.answer is not None and self.kind in ("answer", "more"):
-            body = str(self.answer)
+            body = (markdown_text(self.note) + "\n\n" if self.note else "") + str(self.answer)
         else:
             body = markdown_text(self.text)
         if self.followups:
@@ -259,8 +260,12 @@ class Chat:
         )
         self.topic = Topic(hit.card, hit.section.heading)
         self._seen(hit)
-        return Reply("more", answer_markdown(answer), answer=answer, card=hit.card, intent="more",
-                     followups=self._suggest(answer))  # fmt: skip
+        note = ""
+        if hit.card.id != card.id:  # say so before moving on to another card
+            note = f"*That is all the card “{escape_md(card.front)}” says; a related card:*"
+        text = f"{note}\n\n{answer_markdown(answer)}" if note else answer_markdown(answer)
+        return Reply("more", text, answer=answer, card=hit.card, intent="more",
+                     followups=self._suggest(answer), note=note)  # fmt: skip
 
     # -- quizzing ---------------------------------------------------------------------
     def _card_named(self, words: str) -> Card | None:

@@ -27,7 +27,6 @@ from ..answering.answer import Answer
 from ..conversation.chat import Chat, Reply
 from ..decks.cards import Card
 from ..render import (
-    answer_markdown,
     deck_markdown,
     demo_markdown,
     escape_md,
@@ -283,7 +282,7 @@ class Web:
             options = [o for o in options if o["label"] not in asked and o["value"] not in asked]
             if any(o["value"].startswith("demo:") for o in extra):
                 options = [o for o in options if o["value"] != "Run the demo"]
-            return {"role": "assistant", "content": answer_markdown(reply.answer),
+            return {"role": "assistant", "content": reply.text,
                     "options": (extra + options)[:6]}  # fmt: skip
         if reply.kind == "demo" and reply.demo is not None:
             return self._demo_message(reply.demo, options)
