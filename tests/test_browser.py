@@ -272,3 +272,18 @@ def test_switching_demos_clears_the_previous_figure(page):
     page.get_by_role("option", name=re.compile("^Exploding gradients")).click()
     page.locator("#demo-figure img").wait_for(state="detached", timeout=10_000)
     assert page.locator("#demo-run").inner_text().strip() == ""
+
+
+def test_on_a_phone_the_header_is_small_and_the_question_box_fits(browser, app_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(app_server.url)
+    box = page.locator("#question textarea")
+    box.wait_for()
+    intro = page.locator("#intro").bounding_box()
+    assert intro["height"] < 0.1 * 844, intro  # was ~40% of the screen with its paragraph
+    q = box.bounding_box()
+    assert q["x"] >= 0 and q["x"] + q["width"] <= 390, q
+    _ask(page, "what is dropout?")
+    page.locator("#chat").get_by_text("random neurons are ignored").wait_for(timeout=30_000)
+    _shot(page, "phone")
+    page.close()

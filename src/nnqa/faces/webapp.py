@@ -35,6 +35,10 @@ CSS = """
 #quiz-front { font-size: 1.1em; min-height: 3.5em; }
 #next-card { align-self: center; max-height: 3.2em; }
 #deck-list { max-height: 70vh; overflow-y: auto; }
+@media (max-width: 640px) {  /* a phone: the title only, so the chat keeps the screen */
+  #intro p { display: none; }
+  #intro h1 { font-size: 1.4em; margin: 0; }
+}
 """
 
 
@@ -83,7 +87,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
         analytics_enabled=False,  # no calls home: the app and the Space start offline
     ) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
         # Kept in the browser for the next visit: the name and the conversation. Outside the
         # tabs, so they are read on load (inside a tab not shown yet, they were not).
         secret = web.browser_secret()
@@ -102,6 +106,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     latex_delimiters=[],
                     buttons=["copy"],
                     feedback_options=None,
+                    group_consecutive_messages=False,  # a demo's result is not glued to an answer
                     elem_id="chat",
                 )
                 with gr.Row():
