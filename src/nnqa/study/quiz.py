@@ -284,11 +284,18 @@ class Quiz:
         )
 
 
+TERMINAL_HELP = (
+    "Type your answer and press Enter; :idk if you don't know (counts as not remembered), "
+    ":right / :wrong to overrule the last verdict, :undo to take it back, :q to stop."
+)
+
+
 def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None = None) -> int:
     """Interactive review in a terminal: front, typed answer, verdict; returns reviews done.
 
     ``:q`` or end of input (Ctrl-D) stops (every review is already saved); ``:right`` and
-    ``:wrong`` overrule the last verdict.
+    ``:wrong`` overrule the last verdict, ``:undo`` takes it back (the card comes again);
+    ``:idk`` is "I don't know". An empty line records nothing: it says what to type.
     """
     input = input or sys.stdin
     output = output or sys.stdout
@@ -314,14 +321,21 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
         command = typed.strip().lower()
         if command in (":q", ":quit"):
             break
-        if command in (":right", ":wrong"):
+        if not command:  # not a silent failure: nothing is recorded
+            say(TERMINAL_HELP)
+            continue
+        if command in (":right", ":wrong", ":undo"):
             if last is None:
-                say("Nothing to overrule yet.")
+                say("Nothing to overrule or undo yet.")
+            elif command == ":undo":
+                quiz.undo(last.id)
+                say(f"Took back the review of {last.front!r}.")
+                last, done = None, done - 1
             else:
                 last = quiz.override(last.id, command == ":right")
                 say(str(last))
             continue
-        last = quiz.answer(card.id, typed)
+        last = quiz.answer(card.id, "I don't know" if command == ":idk" else typed)
         done += 1
         say(str(last))
     say(str(quiz.stats()).split("\n", 1)[0])
