@@ -318,3 +318,30 @@ def test_a_chat_demo_says_how_long_it_took_with_the_wait_and_offers_follow_ups(a
     assert seconds and float(seconds[2]) >= 1.0 > float(seconds[1]), text
     assert [o["value"] for o in messages[-1]["options"]] == ["Quiz me", "Tell me more"]
     assert "not kept after a reload" in saved["messages"][-1]["content"]  # no figure stored
+
+
+def test_two_demos_asked_at_once_run_once_each(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    _, _, visit, first, _ = web.chat_submit("/demo perceptron")
+    _, _, visit, second, _ = web.chat_submit("/demo perceptron", visit)
+    quiet = {"progress": lambda *a, **k: None}
+    web.chat_demo(visit, second, **quiet)  # both events read the request as it is by then
+    messages, _ = web.chat_demo(visit, second, **quiet)
+    texts = [m["content"] if isinstance(m["content"], str) else "figure" for m in messages]
+    assert not any(t.startswith("⏳") for t in texts), texts  # every note settled...
+    assert texts.count("figure") == 2  # ...by one result each
+    import gradio as gr
+
+    assert web.chat_demo(visit, second, **quiet) == (gr.skip(), gr.skip())  # nothing left
+
+
+def test_a_guest_quizzed_in_the_chat_is_told_to_give_a_name(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, *_ = web.chat_submit("quiz me")
+    assert "no name on the Quiz tab yet" in messages[-1]["content"]
+    messages, *_ = web.chat_submit("quiz me", None, "hal")
+    assert "no name" not in messages[-1]["content"]

@@ -17,6 +17,7 @@ Leaves out: what a reply says (see `conversation.chat`), how it is rendered (see
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 __all__ = ["Visit", "SAVED_MESSAGES"]
@@ -37,6 +38,7 @@ class Visit:
         self.chat = chat
         self.messages: list[dict] = []
         self.generation = 0  # bumped by `clear`: results of an older conversation are dropped
+        self.jobs: deque[dict] = deque()  # work asked for and not yet done, oldest first
         self._lock = threading.Lock()
 
     def add(self, *messages: dict) -> list[dict]:
@@ -49,12 +51,20 @@ class Visit:
         with self._lock:
             return list(self.messages)
 
-    def placeholder(self, message: dict) -> tuple[list[dict], dict]:
-        """Append a "⏳ running" note; returns (every message, a ticket for `settle`)."""
+    def placeholder(self, message: dict, job: dict | None = None) -> tuple[list[dict], dict]:
+        """Append a "⏳ running" note; returns (every message, a ticket for `settle`). With
+        `job`, the job (with the ticket in it) also waits in `jobs` for `next_job`."""
         with self._lock:
             self.messages.append(message)
             ticket = {"at": len(self.messages) - 1, "generation": self.generation}
+            if job is not None:
+                self.jobs.append({**job, "ticket": ticket})
             return list(self.messages), ticket
+
+    def next_job(self) -> dict | None:
+        """The oldest job not yet taken (each is taken once), or None."""
+        with self._lock:
+            return self.jobs.popleft() if self.jobs else None
 
     def settle(self, ticket: dict, result: dict, done_note: str) -> list[dict]:
         """The result of a placeholder's work: it replaces the note when nothing came after it,
@@ -77,6 +87,7 @@ class Visit:
             self.messages = []
             self.chat = chat
             self.generation += 1
+            self.jobs.clear()
             return []
 
     # -- the browser's copy ---------------------------------------------------------

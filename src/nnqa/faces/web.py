@@ -136,6 +136,10 @@ def _store_errors(handler):
     return wrapped
 
 
+GUEST_QUIZ = (
+    "*You have no name on the Quiz tab yet: this review counts for this visit only. "
+    "Type your name there to keep your progress.*"
+)
 NO_NAME = "Type your name first, then press Next card: your progress is kept under it."
 EMPTY_ANSWER = (
     "*Type your answer first, or press **I don't know** to see the card's answer "
@@ -316,13 +320,20 @@ class Web:
             note = {"role": "assistant", "content": reply.text}
             messages, job = self._queue_demo(visit, reply.demo_name, user, note)
             return messages, "", visit, job, visit.to_saved()
-        messages = visit.add(user, self._chat_reply(reply))
+        message = self._chat_reply(reply)
+        if reply.kind == "quiz_question" and visit.chat.learner.startswith("guest-"):
+            message["content"] += f"\n\n{GUEST_QUIZ}"
+        messages = visit.add(user, message)
         return messages, "", visit, gr.skip(), visit.to_saved()
 
     def _queue_demo(self, visit: Visit, name: str, user: dict, note: dict) -> tuple[list, dict]:
+        """The note and the job in the visit; the returned job (its ticket makes each one new)
+        only wakes `chat_demo`, which takes the visit's oldest job: two demos asked at once
+        run once each, even if the page's copy of the request changed in between."""
         visit.add(user)
-        messages, ticket = visit.placeholder(note)
-        return messages, {"name": name, "ticket": ticket, "asked": time.monotonic()}
+        job = {"name": name, "asked": time.monotonic()}
+        messages, ticket = visit.placeholder(note, job)
+        return messages, {**job, "ticket": ticket}
 
     def example_text(self, evt: gr.SelectData) -> str:
         """The question of a clicked example."""
@@ -359,7 +370,8 @@ class Web:
     ) -> tuple[list, dict]:
         """Run the demo a message asked for; its figure and numbers join the conversation as
         it is now (after anything asked meanwhile): (every message, the visit as saved)."""
-        if not job or visit is None:
+        job = visit.next_job() if job and visit is not None else None
+        if job is None:
             return gr.skip(), gr.skip()
         progress(None, desc=f"Running {job['name']}")
         followups = [{"value": f, "label": f} for f in ("Quiz me", "Tell me more")]
