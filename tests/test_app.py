@@ -290,6 +290,14 @@ def test_the_saved_conversation_brings_back_its_topic(app_server):
     reply = back.chat.send("what causes it?")
     assert reply.answer.hits[0].section.heading == "What causes them?"
     assert Visit(web.new_chat("gus")).restore({"version": 99}) == []
+    forged = {"version": 1, "chat": {"topic": {"card_id": ["x"]}, "pending": [3],
+                                     "shown": {"a": "b"}, "quizzed": "abc", "history": "hi"},
+              "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": 5},
+                           {"role": "user", "content": "y" * 60_000},
+                           {"role": "assistant", "content": "ok", "options": [{"value": 1}]}]}  # fmt: skip
+    back = Visit(web.new_chat("gus"))
+    assert back.restore(forged) == [{"role": "assistant", "content": "ok"}]
+    assert back.chat.topic is None and back.chat.pending is None and back.chat.history == []
 
 
 @pytest.mark.parametrize(

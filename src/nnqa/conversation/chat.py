@@ -161,18 +161,25 @@ class Chat:
     def restore(self, state: dict) -> None:
         """Take up a conversation saved by `state` (cards no longer in the decks are dropped)."""
         by_id = {c.id: c for c in self.tutor.cards}
-        topic = state.get("topic") or {}
-        card = by_id.get(topic.get("card_id")) if isinstance(topic, dict) else None
-        self.topic = Topic(card, str(topic.get("section") or "")) if card else None
-        self.pending = by_id.get(state.get("pending"))
+
+        def card(key):  # None for anything that is not a card id
+            return by_id.get(key) if isinstance(key, str) else None
+
+        def strings(value) -> list[str]:
+            return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+        topic = state.get("topic") if isinstance(state.get("topic"), dict) else {}
+        on = card(topic.get("card_id"))
+        self.topic = Topic(on, str(topic.get("section") or "")) if on else None
+        self.pending = card(state.get("pending"))
         shown = state.get("shown") if isinstance(state.get("shown"), dict) else {}
         self._shown = {
-            cid: {int(i) for i in idx if isinstance(i, int)}
+            cid: {i for i in idx if isinstance(i, int)}
             for cid, idx in shown.items()
-            if cid in by_id and isinstance(idx, list)
+            if card(cid) and isinstance(idx, list)
         }
-        self._quizzed = {c for c in state.get("quizzed") or () if c in by_id}
-        self.history = [h for h in state.get("history") or () if isinstance(h, str)]
+        self._quizzed = {c for c in strings(state.get("quizzed")) if card(c)}
+        self.history = strings(state.get("history"))[-20:]
 
     # -- the one entry point ----------------------------------------------------------
     def send(self, message: str, defer_demos: bool = False) -> Reply:

@@ -23,6 +23,7 @@ from typing import Any
 __all__ = ["Visit", "SAVED_MESSAGES"]
 
 SAVED_MESSAGES = 200  # messages kept in the browser's storage (the newest)
+SAVED_CHARS = 50_000  # a longer message coming back from a browser is dropped
 FIGURE_NOT_KEPT = "*(The figure is not kept after a reload: run the demo again to see it.)*"
 
 
@@ -104,18 +105,33 @@ class Visit:
         """Put back a conversation saved by `to_saved` (anything else is ignored)."""
         if not isinstance(saved, dict) or saved.get("version") != 1:
             return self.snapshot()
-        messages = [
-            {k: m[k] for k in ("role", "content", "options") if k in m}
-            for m in saved.get("messages") or ()
+        messages = [  # what the browser sends back is checked like any input
+            _restored_message(m)
+            for m in (saved.get("messages") or ())[-SAVED_MESSAGES:]
             if isinstance(m, dict)
             and m.get("role") in ("user", "assistant")
             and isinstance(m.get("content"), str)
+            and len(m["content"]) <= SAVED_CHARS
         ]
         with self._lock:
             self.messages = messages[-SAVED_MESSAGES:]
             if self.chat is not None and isinstance(saved.get("chat"), dict):
                 self.chat.restore(saved["chat"])
             return list(self.messages)
+
+
+def _restored_message(m: dict) -> dict:
+    out = {"role": m["role"], "content": m["content"]}
+    options = [
+        {"label": o["label"], "value": o["value"]}
+        for o in m.get("options") or ()
+        if isinstance(o, dict)
+        and isinstance(o.get("label"), str)
+        and isinstance(o.get("value"), str)
+    ]
+    if options:
+        out["options"] = options[:6]
+    return out
 
 
 def _saved_message(m: dict) -> dict:

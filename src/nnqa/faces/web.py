@@ -351,9 +351,12 @@ class Web:
         visit = self._visit(visit, learner, request)
         kind, _, arg = str(evt.value).partition(":")
         if kind == "demo":
-            spec = demos_registry().get_spec(arg) if demos_registry() else None
-            if spec is None:
+            if demos_registry() is None:
                 raise user_error("This build has no demos.")
+            try:
+                spec = demos_registry().get_spec(arg)
+            except KeyError as e:  # a button restored from an edited browser storage
+                raise user_error(str(e)) from None
             note = {"role": "assistant", "content": f"⏳ Running *{escape_md(spec.title)}*…"}
             user = {"role": "user", "content": f"▶ Run the demo: {escape_md(arg)}"}
             messages, job = self._queue_demo(visit, arg, user, note)
