@@ -170,3 +170,20 @@ def test_terminal_chat_edits_lines_and_prints_plain_text(workdir):
     assert b"Quiz: " in out and b"**" not in out and b"_Type" not in out and b"\\(" not in out
     t.type(b":q\r")
     assert t.close() == 0
+
+
+def test_terminal_quiz_edits_lines_and_an_empty_line_records_nothing(workdir):
+    base = ["--knowledge", str(workdir / "knowledge"), "--index", str(workdir / "index")]
+    t = Terminal(*base, "quiz", "--learner", "uma")
+    t.expect(b"Q: ", timeout=120)
+    t.type(b"\r")  # nothing typed: what to type, and the same card again
+    t.expect(b"Type your answer and press Enter; :idk", timeout=30)
+    t.type(b"neural netsx\x1b[D\x1b[C\x7f\r")
+    out = t.expect(b"due again", timeout=60)
+    assert b"^[[" not in out
+    t.type(b":q\r")
+    assert t.close() == 0
+    from nnqa.study.store import Store
+
+    [r] = Store().reviews("uma")  # NNQA_DATA_DIR is this test's temp folder
+    assert r.typed == "neural nets"

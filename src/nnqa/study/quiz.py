@@ -15,6 +15,7 @@ argument parsing (see `cli`, which calls `run_terminal_quiz` and prints `Stats`)
 
 from __future__ import annotations
 
+import builtins
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,14 +298,26 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
     ``:wrong`` overrule the last verdict, ``:undo`` takes it back (the card comes again);
     ``:idk`` is "I don't know". An empty line records nothing: it says what to type.
     """
+    interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
     output = output or sys.stdout
     quiz = quiz or Quiz(learner)
     last: Review | None = None
     done = 0
+    if interactive:
+        import readline  # noqa: F401 - input() gets line editing
 
     def say(text: str = "") -> None:
         print(text, file=output, flush=True)
+
+    def read() -> str:
+        if interactive:
+            try:
+                return builtins.input("> ") + "\n"
+            except EOFError:
+                return ""
+        print("> ", end="", file=output, flush=True)
+        return input.readline()
 
     while True:
         card = quiz.next_card()
@@ -312,8 +325,7 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
             say("Nothing due and no new cards: come back later.")
             break
         say(f"\nQ: {card.front}")
-        print("> ", end="", file=output, flush=True)
-        line = input.readline()
+        line = read()
         if not line:  # Ctrl-D
             say()
             break
