@@ -285,5 +285,13 @@ def test_on_a_phone_the_header_is_small_and_the_question_box_fits(browser, app_s
     assert q["x"] >= 0 and q["x"] + q["width"] <= 390, q
     _ask(page, "what is dropout?")
     page.locator("#chat").get_by_text("random neurons are ignored").wait_for(timeout=30_000)
+    _ask(page, "/demo exploding_gradients")  # big numbers in a narrow table
+    page.locator("#chat table").first.wait_for(timeout=90_000)
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('#chat td:last-child')].map(td => {
+               const r = document.createRange(); r.selectNodeContents(td);
+               return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"""
+    )
+    assert lines and max(lines) == 1, lines  # "1.531e+07" is never split over two lines
     _shot(page, "phone")
     page.close()

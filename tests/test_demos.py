@@ -366,5 +366,5 @@ def test_a_run_that_never_diverged_reads_none_not_minus_one():
 
     r = run("exploding_gradients", steps=30)
     _, metrics, _ = demo_markdown(r)
-    assert "| diverged\\_at\\_step\\_clipping | none |" in metrics
+    assert "| diverged at step clipping | none |" in metrics
     assert "diverged_at_step_clipping: none" in str(r)

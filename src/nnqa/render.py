@@ -276,10 +276,12 @@ def demo_markdown(
     text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
     scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
     lists = {k: v for k, v in result.metrics.items() if series and k not in scalars}
-    table = [f"| {escape_md(k)} | {escape_md(number(v))} |" for k, v in scalars.items()][:rows]
+    # names read as words ("final loss no fix"), so a narrow screen wraps them between words
+    table = [f"| {escape_md(k.replace('_', ' '))} | {escape_md(number(v))} |"
+             for k, v in scalars.items()][:rows]  # fmt: skip
     metrics = "\n".join(["| measured | value |", "|---|---:|", *table]) if table else ""
     if lists:
-        metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(number(v))}"
+        metrics += "\n\n" + "\n".join(f"- **{escape_md(k.replace('_', ' '))}**: {escape_md(number(v))}"
                                         for k, v in lists.items())  # fmt: skip
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
     run = f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s**"
