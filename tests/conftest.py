@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,18 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("NNQA_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# ONNX exports (90 MB, ~10 s to make) go to one temp folder per session, shared with the CLI
+# subprocesses, never to the user's cache; a folder given in NNQA_CACHE_DIR is used as is
+_CACHE = None if os.environ.get("NNQA_CACHE_DIR") else tempfile.mkdtemp(prefix="nnqa-cache-")
+if _CACHE:
+    os.environ["NNQA_CACHE_DIR"] = _CACHE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache():
+    yield os.environ["NNQA_CACHE_DIR"]
+    if _CACHE:
+        shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

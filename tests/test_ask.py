@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from nnqa.eval.retrieval import retrieval_report
+from nnqa.render import answer_markdown, outline
+from nnqa.text import strip_bullet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +34,24 @@ def test_golden_questions_quote_the_right_section(tutor, question, front, sectio
     h = a.hits[0]
     assert (h.card.front, h.section.heading) == (front, section)
     assert h.quote in (ROOT / "knowledge" / "neural_networks.txt").read_text(encoding="utf-8")
-    assert h.quote in str(a) and h.card.where in str(a)
+    assert h.card.where in str(a)
+    # the quote is shown laid out (sub-headings, bullets); every line shown is the card's
+    laid = outline(h.section)
+    assert laid and all(text in str(a) for _, text in laid)
+    own = {strip_bullet(x).rstrip(":").strip() for x in h.quote.splitlines()}
+    assert all(text in own for _, text in laid)
+
+
+def test_quotes_keep_their_structure(tutor):
+    """Sub-headings as headings, the section's name not repeated, no stray last label."""
+    a = tutor.ask("how do I fix vanishing gradients")
+    text, md = str(a), answer_markdown(a)
+    assert "Solutions:" not in text.split("\n", 1)[1]  # only in the title
+    assert "Weight Initialization:\n  - Initialize weights" in text
+    assert "> **Batch Normalization**\n> - Normalize inputs" in md
+    # the export's stray repeat of "Activation Functions" at the end is not shown
+    assert not md.split("\n\n")[1].rstrip().endswith("Activation Functions")
+    assert a.hits[0].quote.rstrip().endswith("- Activation Functions")  # the data keeps it
 
 
 def test_causes_are_quoted_not_the_whole_card(tutor):

@@ -97,7 +97,7 @@ def test_chat_follows_the_conversation_and_quizzes(page, app_server):
 
 def test_abstains_and_offers_the_closest_cards(page):
     _ask(page, "what is the capital of France")
-    page.get_by_text("The deck has no card on that").wait_for(timeout=30_000)
+    page.get_by_text("No card on that").wait_for(timeout=30_000)
     assert page.get_by_text(re.compile("^Ask: ")).count() >= 1
 
 

@@ -82,6 +82,7 @@ def test_read_apkg_notes_cloze_html_tags_and_deck(tmp_path):
         "Running averages of the gradient and of its square",
         "- first moment: momentum",
         "- second moment: scale",
+        "[image: adam.png] [sound: adam.mp3]",  # what the answer showed, not dropped unseen
     ]
     assert adam.tags == ("optimisers", "adam") and adam.origin.startswith("note ")
     assert c1.front == "[...] evaluates the gradient at the look-ahead position"
@@ -89,7 +90,7 @@ def test_read_apkg_notes_cloze_html_tags_and_deck(tmp_path):
     assert (
         c1.back == c2.back == "Nesterov momentum evaluates the gradient at the look-ahead position"
     )
-    assert deck.notes[0] == "dropped 1 image(s) and 1 sound(s)"
+    assert deck.notes[0] == "1 image(s) and 1 sound(s) shown as placeholders"
 
 
 def test_markdown_form_reads_back_to_the_same_cards(tmp_path):

@@ -166,17 +166,18 @@ def test_locked_file_gives_a_clear_error(tmp_path):
 def test_migration_backs_up_first(tmp_path, monkeypatch):
     path = tmp_path / "p.sqlite3"
     Store(path)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+    now = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", now + 1)
     monkeypatch.setattr(
         store_mod,
         "_MIGRATIONS",
         store_mod._MIGRATIONS + ("ALTER TABLE reviews ADD COLUMN note TEXT",),
     )
     migrated = Store(path)
-    assert migrated.version == 2
-    backup = tmp_path / "p.sqlite3.v1.bak"
-    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 1
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 1)
+    assert migrated.version == now + 1
+    backup = tmp_path / f"p.sqlite3.v{now}.bak"
+    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == now
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", now)
     with pytest.raises(RuntimeError, match="newer nnqa"):
         Store(path)
 

@@ -10,6 +10,7 @@ files (see `index`), printing (see `cli`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -101,8 +102,8 @@ def add_deck(
         s = Settings.from_env(knowledge=knowledge, index=index)
         folder, index_dir = s.knowledge, s.index
     folder = Path(folder)
-    if not folder.is_dir():
-        raise MissingFile(f"no knowledge folder at {folder}")
+    if folder.exists() and not folder.is_dir():
+        raise MissingFile(f"the knowledge folder {folder} is a file, not a folder")
 
     keep_as_is = imported.format in ("markdown", "text") and deck is None
     if keep_as_is:
@@ -124,7 +125,7 @@ def add_deck(
         raise DeckError(
             str(path), None, f"{written} already exists; add --replace to replace that deck"
         )
-    others = [p for p in deck_files(folder) if p.name != target.name]
+    others = [p for p in deck_files(folder) if p.name != target.name] if folder.is_dir() else []
     existing = {}
     for p in others:
         for c in load_deck(p, f"{folder.name}/{p.name}"):
@@ -141,8 +142,10 @@ def add_deck(
     # Write, then update the index; on any failure put both folders back as they were.
     old_text = target.read_bytes() if target.exists() else None
     backups = _keep_index(Path(index_dir))
-    atomic_write(target, text.encode("utf-8"))
+    created = not folder.exists()  # a first deck: the knowledge folder is made for it
+    folder.mkdir(parents=True, exist_ok=True)
     try:
+        atomic_write(target, text.encode("utf-8"))
         if tutor is None:
             tutor = Tutor(knowledge=folder, index=index_dir, embedder=embedder, progress=progress)
             status = tutor.rebuild(force=False)
@@ -155,6 +158,9 @@ def add_deck(
             target.unlink(missing_ok=True)
         else:
             target.write_bytes(old_text)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         _restore_index(Path(index_dir), backups)
         if tutor is not None and tutor.settings.knowledge == folder:
             tutor.reload(index=False)  # back to the decks on disk, as before

@@ -49,6 +49,46 @@ _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$])")
 # ---------------------------------------------------------------- small pieces
 
 
+def _is_label(text: str) -> bool:
+    """A short label line ("Activation Functions", "Weight Initialization:"), not a sentence."""
+    words = text.split()
+    return 0 < len(words) <= 4 and not text.endswith((".", "!", "?", ";", ","))
+
+
+def outline(section) -> list[tuple[str, str]]:
+    """A section's lines as a reader should see them: `[(kind, text)]`, kind "heading"
+    (a sub-heading), "item" (a bullet) or "text".
+
+    The line that repeats the section's own heading is dropped (the heading is shown
+    above the quote); a label followed by a long line (8+ words) is a sub-heading; a
+    final label that repeats an earlier line of the section (a flattened export's stray
+    heading) is dropped. The words are the card's; only their layout changes.
+
+    >>> from nnqa.decks.cards import Section
+    >>> sec = Section("Solutions", ("- Solutions:", "- Weight Initialization",
+    ...     "- Initialize weights with a variance that keeps each output in range.",
+    ...     "- Weight Initialization"), 1)
+    >>> outline(sec)
+    [('heading', 'Weight Initialization'), ('item', 'Initialize weights with a variance that keeps each output in range.')]
+    """
+    lines = [(bool(BULLET.match(x)), strip_bullet(x)) for x in section.lines if x.strip()]
+    head = section.heading.strip().rstrip(":").lower()
+    if head and lines and lines[0][1].rstrip(":").strip().lower() == head:
+        lines = lines[1:]
+    if len(lines) > 1 and _is_label(lines[-1][1]):
+        last = lines[-1][1].rstrip(":").lower()
+        if any(t.rstrip(":").lower() == last for _, t in lines[:-1]):
+            lines = lines[:-1]
+    out = []
+    for i, (bullet, text) in enumerate(lines):
+        nxt = lines[i + 1][1] if i + 1 < len(lines) else ""
+        if _is_label(text) and len(nxt.split()) >= 8:
+            out.append(("heading", text.rstrip(":").strip()))
+        else:
+            out.append(("item" if bullet else "text", text))
+    return out
+
+
 def escape_md(text: str) -> str:
     """Text as Markdown that renders exactly as written: HTML and Markdown marks escaped.
 
@@ -81,6 +121,31 @@ def markdown_text(text: str) -> str:
     """
     plain = _MD_EMPHASIS.sub(r"\2", _MD_LINE_MARKS.sub("", text))
     return html.unescape(_MD_ESCAPED.sub(r"\1", plain))
+
+
+def outline_md(section) -> str:
+    """A quoted section as Markdown: sub-headings bold, bullets a list, in a quote block.
+
+    See `outline` for what is laid out; the words are the card's.
+    """
+    out = []
+    for kind, text in outline(section):
+        if kind == "heading":
+            out.append("> **" + escape_md(text) + "**")
+        else:
+            out.append(("> - " if kind == "item" else "> ") + escape_md(text))
+    return "\n".join(out) or quote_md(section.text)
+
+
+def outline_text(section) -> str:
+    """A quoted section as plain text: sub-headings on their own line, bullets indented."""
+    out = []
+    for kind, text in outline(section):
+        if kind == "heading":
+            out.append(text + ":")
+        else:
+            out.append(("  - " if kind == "item" else "") + text)
+    return "\n".join(out) or section.text
 
 
 def quote_md(text: str) -> str:
@@ -156,7 +221,7 @@ def answer_text(answer) -> str:
     if answer.abstained:
         lines = [answer.message]
         if answer.hits:
-            lines.append("Closest cards:")
+            lines.append("Related reading (these cards do not answer it):")
             lines += [f"  - {h.card.front}  ({h.card.deck}, {h.card.where})" for h in answer.hits]
         lines += [f"  - {s}" for s in answer.suggestions]
         return "\n".join(lines)
@@ -164,7 +229,7 @@ def answer_text(answer) -> str:
     lines = [
         _title(h),
         "",
-        h.quote,
+        outline_text(h.section),
         "",
         f"  — {h.card.where}  ({h.card.deck}, score {h.score:.2f})",
     ]
@@ -183,13 +248,19 @@ def answer_markdown(answer) -> str:
     if answer.abstained:
         lines = [escape_md(answer.message)]
         if answer.hits:
-            lines += ["", "**Closest cards:**"]
+            lines += ["", "**Related reading** (these cards do not answer it):"]
             lines += [f"- {escape_md(h.card.front)} — *{escape_md(h.card.where)}*"
                       for h in answer.hits]  # fmt: skip
         lines += [f"- {escape_md(s)}" for s in answer.suggestions]
         return "\n".join(lines)
     h = answer.hits[0]
-    lines = [f"### {escape_md(_title(h))}", "", quote_md(h.quote), "", source_md(h.card, h.score)]
+    lines = [
+        f"### {escape_md(_title(h))}",
+        "",
+        outline_md(h.section),
+        "",
+        source_md(h.card, h.score),
+    ]
     if answer.related:
         lines += ["", "**Related:** " + " · ".join(escape_md(r.card.front) for r in answer.related)]
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """Settings: one object with commented defaults, each overridable from the environment.
 
-Owns where nnqa reads decks and keeps its index and learner data, which model embeds, the
-limits on input, how the server shares its cores, and how demos run. Every NNQA_*
-variable is read here and nowhere else. Leaves out: anything that loads or computes.
+Owns where nnqa reads decks and keeps its index, learner data and model exports, which model
+embeds and whether ONNX Runtime runs it, the limits on input, how the server shares its
+cores, and how demos run. Every NNQA_* variable is read here and nowhere else. Leaves out: anything that loads or computes.
 
 >>> Settings(max_learner_chars=32).max_learner_chars
 32
@@ -29,6 +29,12 @@ def _default_data_dir() -> Path:
     return Path(user_data_dir("nnqa", appauthor=False))
 
 
+def _default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("nnqa", appauthor=False))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, model and limits. `Settings.from_env()` applies the NNQA_* variables."""
@@ -38,7 +44,11 @@ class Settings:
     index: Path = Path("index")  # NNQA_INDEX: folder holding the FAISS index + manifest
     model: str = BUNDLED_MODEL  # NNQA_MODEL: sentence-transformers name or folder
     data_dir: Path = field(default_factory=_default_data_dir)  # NNQA_DATA_DIR: learner progress
-    threads: int = 1  # NNQA_THREADS: torch threads for encoding; 1 stays fast under load
+    threads: int = 1  # NNQA_THREADS: threads for encoding (ONNX Runtime or torch); 1 stays fast
+    # NNQA_ONNX: answer with ONNX Runtime (no torch import: a cold `nnqa ask` in under a
+    # second); 0 runs the models with sentence-transformers and torch, as index builds do
+    onnx: bool = True
+    cache_dir: Path = field(default_factory=_default_cache_dir)  # NNQA_CACHE_DIR: ONNX exports
 
     # -- limits on what a learner types (the CLI, the chat and the web app share them)
     max_question_chars: int = 2000  # longer questions are cut (the model reads ~256 tokens)
@@ -75,6 +85,10 @@ class Settings:
             s = replace(s, model=v)
         if v := env.get("NNQA_DATA_DIR"):
             s = replace(s, data_dir=Path(v))
+        if v := env.get("NNQA_CACHE_DIR"):
+            s = replace(s, cache_dir=Path(v))
+        if v := env.get("NNQA_ONNX", "").strip():
+            s = replace(s, onnx=_switch("NNQA_ONNX", v))
         if v := env.get("NNQA_DEVICE", "").strip():
             s = replace(s, device=v)
         if v := env.get("NNQA_THREADS"):
@@ -87,7 +101,7 @@ class Settings:
         unknown = set(given) - {f.name for f in fields(cls)}
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-        for key in ("knowledge", "index", "data_dir"):
+        for key in ("knowledge", "index", "data_dir", "cache_dir"):
             if key in given:
                 given[key] = Path(given[key])
         return replace(s, **given)
@@ -98,6 +112,15 @@ def _whole(name: str, raw: str) -> int:
         return max(1, int(raw))
     except ValueError:
         raise InputError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _switch(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name} must be 1 or 0 (on or off), got {raw!r}")
 
 
 def _seconds(name: str, raw: str) -> float:

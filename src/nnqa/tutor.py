@@ -60,7 +60,7 @@ class Tutor:
         paths = {k: Path(v) for k, v in given.items() if v is not None}
         extra = {"model": model} if model is not None else {}
         s = self.settings = replace(settings or Settings.from_env(), **paths, **extra)
-        self.embedder = embedder or Embedder(s.model, threads=s.threads)
+        self.embedder = embedder or Embedder.from_settings(s)
         self.library = DeckLibrary(s.knowledge, s.recheck_seconds, s.reload_wait_seconds)
         self.retriever = Retriever(self.library, self.embedder, s.index, progress)
         self._grader = None
@@ -112,6 +112,18 @@ class Tutor:
         """
         self.library.load()
         return self.rebuild(force=False) if index else None
+
+    def warm(self, grading: bool = False) -> None:
+        """Load now what the first answer needs (the model, the index, BM25, the vocabulary;
+        with `grading`, the answer judge too), so that a face can say it is loading.
+
+        Raises:
+            DeckError: a deck is malformed (as `ask()` would).
+        """
+        self.embedder.load()
+        self.retriever.index, self.retriever.lexical, self.retriever.vocab  # noqa: B018
+        if grading:
+            self.grader.judge.probabilities([("", "warm", "up")])
 
     # -- the index -------------------------------------------------------------------
     @property
@@ -182,13 +194,18 @@ class Tutor:
 
                 topic = topic_of(self.retriever, history, card_pos)
                 _, ranked = follow(self.retriever, text, topic, card_pos)
-            else:
-                ranked = self.rank(text, k, card_pos, deck=deck)
-            return self.quote(question, ranked, k)
+                return self.quote(question, ranked, k)
+            from .answering.followup import own_words, points_back
 
-    def quote(self, question: str, ranked: list[CardScore], k: int = 4) -> Answer:
+            ranked = self.rank(text, k, card_pos, deck=deck)
+            subjectless = points_back(text) and not own_words(text)
+            return self.quote(question, ranked, k, subjectless)
+
+    def quote(
+        self, question: str, ranked: list[CardScore], k: int = 4, subjectless: bool = False
+    ) -> Answer:
         """Turn ranked cards into an `Answer`; see `nnqa.answering.policy.quote`."""
-        return policy.quote(question, ranked, self.cards, k, self.demos_for)
+        return policy.quote(question, ranked, self.cards, k, self.demos_for, subjectless)
 
     # -- grading ---------------------------------------------------------------------
     @property

@@ -253,7 +253,7 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
     ranked = retriever.rank(res.query, card_pos=card_pos)
     # the query's aspect words may have been rewritten ("stop them"): apply the message's
     ranked = [
-        CardScore(cs.card, cs.score, sec)
+        replace(cs, section=sec)
         if (sec := _aspect_section(retriever.cards[cs.card], res.aspect)) is not None
         else cs
         for cs in ranked
@@ -283,10 +283,10 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
     mine = next((cs for cs in ranked if cs.card == pos), CardScore(pos, 0.0, 0))
     if res.section is not None:
         heads = [s.heading for s in retriever.cards[pos].sections]
-        mine = CardScore(pos, mine.score, heads.index(res.section) if res.section in heads else 0)
+        mine = replace(mine, section=heads.index(res.section) if res.section in heads else 0)
     # the learner is still on this card: answer from it even if the reworded query scores
     # low (it is "it" they asked about), never abstain
-    mine = CardScore(pos, max(mine.score, ABSTAIN_BELOW), mine.section)
+    mine = replace(mine, score=max(mine.score, ABSTAIN_BELOW))
     return res, [mine] + [cs for cs in ranked if cs.card != pos]
 
 

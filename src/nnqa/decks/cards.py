@@ -8,8 +8,10 @@ Owns two text formats, both read exactly as a person wrote them:
   ("What causes them?", "Effects:", "How to fix", "Steps:") are recovered here;
 * Markdown (`.md`): an optional ``# Deck title``, then one ``## front`` heading per card
   with its answer below; ``### heading`` lines open sections inside an answer. A card's
-  ``<!-- tags: a b -->`` line holds its tags; a later ``# Deck`` starts another deck in the
-  same file; other ``<!-- comments -->`` before the first card are skipped.
+  ``<!-- tags: a b -->`` line holds its tags and a ``<!-- id: a-1f2e -->`` line the id it
+  keeps whatever its text becomes (written by imports from an Anki guid); a later ``# Deck``
+  starts another deck in the same file; other ``<!-- comments -->`` before the first card
+  are skipped; lines inside a ``` code fence are answer text, never headings.
 
 Parsing takes text and returns cards; only `load_deck`/`load_decks` touch the disk.
 Leaves out: embedding (see `embeddings`), other formats such as Anki or CSV (see `imports`).
@@ -28,6 +30,7 @@ from .cardtext import group_sections
 
 PARSER_VERSION = 1  # bump when parsing changes what a card holds; the index rebuilds
 LINKS_SUFFIX = ".links.json"  # a deck's demo links (see `links`), not a deck
+GLOSSARY_SUFFIX = ".glossary.json"  # a deck's abbreviations (see `glossary`), not a deck
 
 __all__ = ["Card", "Section", "DeckError", "parse_text_deck", "parse_markdown_deck", "load_deck"]
 
@@ -184,6 +187,8 @@ _MD_H2 = re.compile(r"^##\s+(.*\S)\s*$")
 _MD_H3 = re.compile(r"^###\s+(.*\S)\s*$")
 _MD_TAGS = re.compile(r"^<!--\s*tags:(.*?)-->\s*$", re.IGNORECASE)
 _MD_COMMENT = re.compile(r"^<!--.*-->\s*$")
+_MD_ID = re.compile(r"^<!--\s*id:\s*([\w.:-]+)\s*-->\s*$", re.IGNORECASE)
+_MD_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[Card]:
@@ -200,18 +205,31 @@ def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[
     [('Mine', 'What is SGD?', 'Gradient descent on mini-batches.')]
     """
     deck = default_deck
-    # (line no, front, deck, [(line no, answer line)], tags)
-    raw_cards: list[tuple[int, str, str, list[tuple[int, str]], list[str]]] = []
+    # (line no, front, deck, [(line no, answer line)], tags, [id])
+    raw_cards: list[tuple[int, str, str, list[tuple[int, str]], list[str], list[str]]] = []
+    fence = ""  # the open code fence's mark, if inside one
+    seen_ids: dict[str, int] = {}
     for i, ln in enumerate(_clean_lines(text.lstrip("\ufeff"))):
         no = i + 1
+        if raw_cards and (fence or _MD_FENCE.match(ln)):
+            m = _MD_FENCE.match(ln)
+            fence = "" if fence and m and m.group(1) == fence else (fence or m.group(1))
+            raw_cards[-1][3].append((no, ln.rstrip()))
+            continue
         if not ln.strip():
             continue
         if m := _MD_H2.match(ln):
-            raw_cards.append((no, m.group(1).strip(), deck, [], []))
+            raw_cards.append((no, m.group(1).strip(), deck, [], [], []))
         elif m := _MD_H1.match(ln):
             deck = m.group(1).strip()  # before any card: the title; after: the next deck
         elif raw_cards and (m := _MD_TAGS.match(ln.strip())):
             raw_cards[-1][4].extend(t.strip(",") for t in m.group(1).replace(",", " ").split())
+        elif raw_cards and not raw_cards[-1][5] and (m := _MD_ID.match(ln.strip())):
+            if m.group(1) in seen_ids:
+                raise DeckError(source, no, f"the id {m.group(1)} is already used on line "
+                                f"{seen_ids[m.group(1)]}; each card needs its own")  # fmt: skip
+            seen_ids[m.group(1)] = no
+            raw_cards[-1][5].append(m.group(1))
         elif raw_cards:
             raw_cards[-1][3].append((no, ln.rstrip()))
         elif not _MD_COMMENT.match(ln.strip()):
@@ -220,7 +238,7 @@ def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[
         raise DeckError(source, None, "no cards: start each card with a '## question' heading")
 
     cards = []
-    for no, front, card_deck, body, tags in raw_cards:
+    for no, front, card_deck, body, tags, ids in raw_cards:
         if not any(not _MD_H3.match(x) for _, x in body):
             raise DeckError(source, no, f"the question {front!r} has no answer below it")
         groups: list[tuple[str, list[tuple[int, str]]]] = [("", [])]
@@ -232,7 +250,9 @@ def parse_markdown_deck(text: str, source: str, default_deck: str = "") -> list[
         sections = tuple(Section(h, tuple(x for _, x in g), g[0][0]) for h, g in groups if g)
         back = "\n".join(x for _, x in body)
         deck_name = card_deck or Path(source).stem
-        cards.append(Card(front, back, deck_name, source, no, sections, tuple(tags)))
+        cards.append(
+            Card(front, back, deck_name, source, no, sections, tuple(tags), ids[0] if ids else "")
+        )
     return cards
 
 
@@ -268,13 +288,21 @@ def find_card(cards: list[Card], key: str) -> Card:
     """A card by id, by front exactly, or by a front close enough to be unambiguous.
 
     Raises:
-        KeyError: no card matches, or several do; the message lists the closest fronts.
+        KeyError: no card matches, or several do (the same front in two decks: the message
+            names each deck and id); the message lists the closest fronts.
     """
     import difflib
 
     for c in cards:
-        if key in (c.id, c.front):
+        if key == c.id:
             return c
+    same = [c for c in cards if c.front == key]
+    if len(same) > 1 and len({c.deck for c in same}) > 1:  # one front in several decks
+        decks = ", ".join(f"{c.deck!r} (id {c.id})" for c in same)
+        raise NotFound(f"{len(same)} cards have the front {key!r}, in decks {decks}; "
+                       "name the card by its id, or ask within one deck")  # fmt: skip
+    if same:
+        return same[0]
     want = normalise(key)
     exact = [c for c in cards if normalise(c.front) == want]
     if len(exact) == 1:
@@ -293,14 +321,16 @@ def find_card(cards: list[Card], key: str) -> Card:
 
 
 def deck_files(folder: str | Path) -> list[Path]:
-    """Every deck file in a folder, sorted by name; hidden files and links files are skipped."""
+    """Every deck file in a folder, sorted by name; hidden, links and glossary files skipped."""
     folder = Path(folder)
     if not folder.is_dir():
         raise MissingFile(f"no knowledge folder at {folder}")
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(LINKS_SUFFIX)
+        if p.is_file()
+        and not p.name.startswith(".")
+        and not p.name.endswith((LINKS_SUFFIX, GLOSSARY_SUFFIX))
     )
 
 

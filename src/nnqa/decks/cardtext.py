@@ -84,7 +84,9 @@ _QUESTION_HEAD = re.compile(
     r"^(?:what|who|how)\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?|^(?:explain|describe|define)\s+",
     re.IGNORECASE,
 )
-_QUESTION_TAIL = re.compile(r"\s+in (?:detail|neural net\w*)$", re.IGNORECASE)
+# "... in detail", "... in neural networks": a trailing "in" phrase of 1-3 words names the
+# field or the depth asked for, not the subject
+_QUESTION_TAIL = re.compile(r"(?<=\w)\s+in\s+(?:\S+\s+){0,2}\S+$", re.IGNORECASE)
 
 
 def subject_of(front: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .cards import Card, deck_files, find_card, load_decks
+from .glossary import glossaries
 from .links import demo_links
 
 __all__ = ["DeckLibrary"]
@@ -50,7 +51,7 @@ class DeckLibrary:
         self.load()
 
     def load(self) -> None:
-        """Parse every deck and its links, then swap the new version in at once."""
+        """Parse every deck, its links and glossary, then swap the new version in at once."""
         with self._lock:
             self._load()
 
@@ -58,11 +59,12 @@ class DeckLibrary:
         signature = self._stat_files()
         cards: list[Card] = load_decks(self.folder)
         links = demo_links(self.folder, cards)
+        glossary = glossaries(self.folder)
         by_deck: dict[str, dict[str, int]] = {}  # deck -> {card id: position}, decks in order
         for i, c in enumerate(cards):
             by_deck.setdefault(c.deck, {})[c.id] = i
         self.cards, self.by_id = cards, {c.id: i for i, c in enumerate(cards)}
-        self.by_deck, self.links = by_deck, links
+        self.by_deck, self.links, self.glossary = by_deck, links, glossary
         self._signature, self._checked = signature, time.monotonic()
         self.version += 1
 
@@ -123,16 +125,20 @@ class DeckLibrary:
         return find_card(self.cards, key)
 
     def positions(self, deck: str | None = None) -> dict[str, int]:
-        """Card id -> position, of every card or of one deck's.
+        """Card id -> position, of every card or of one deck's (with its sub-decks).
 
         Raises:
             ValueError: no deck has this name.
         """
         if deck is None:
             return self.by_id
-        if deck not in self.by_deck:
+        # a parent deck covers its children ("Nets" holds "Nets::Vision"), as in Anki
+        family = [d for d in self.by_deck if d == deck or d.startswith(f"{deck}::")]
+        if not family:
             raise InputError(f"no deck named {deck!r}; decks: {', '.join(self.decks)}")
-        return self.by_deck[deck]
+        if family == [deck]:
+            return self.by_deck[deck]
+        return {cid: i for d in family for cid, i in self.by_deck[d].items()}
 
     def demos_for(self, card: Card) -> tuple[str, ...]:
         """The demos linked to a card (see `links`), most direct first."""

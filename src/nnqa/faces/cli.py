@@ -8,20 +8,38 @@ status 2, no traceback; a bug keeps its traceback (and a non-zero status).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import threading
 import time
 
 __all__ = ["main"]
 
 
-def _tutor(args):
+def _tutor(args, warm: bool = False, grading: bool = False):
     from ..tutor import Tutor
 
-    return Tutor(
+    tutor = Tutor(
         knowledge=args.knowledge, index=args.index, model=args.model, progress=_progress_bar()
     )
+    if warm:  # load before the first answer, saying so when it takes over a second
+        with _status("loading the model and the index"):
+            tutor.warm(grading=grading)
+    return tutor
+
+
+@contextlib.contextmanager
+def _status(what: str, after: float = 1.0):
+    """Write `nnqa: what...` on stderr if the block is still running after `after` seconds."""
+    say = threading.Timer(after, lambda: print(f"nnqa: {what}...", file=sys.stderr, flush=True))
+    say.daemon = True
+    say.start()
+    try:
+        yield
+    finally:
+        say.cancel()
 
 
 def _progress_bar():
@@ -66,7 +84,7 @@ def cmd_ask(args) -> int:
     if not args.question and _no_input_on_a_terminal(args, "question"):
         return 2
     question = " ".join(args.question) if args.question else sys.stdin.read()
-    answer = _tutor(args).ask(question, k=args.k, deck=args.deck)
+    answer = _tutor(args, warm=True).ask(question, k=args.k, deck=args.deck)
     _print(answer, args.json)
     return 0
 
@@ -115,8 +133,7 @@ def _embedder(args):
     from ..search.embeddings import Embedder
     from ..settings import Settings
 
-    s = Settings.from_env(model=args.model)
-    return Embedder(s.model, threads=s.threads)
+    return Embedder.from_settings(Settings.from_env(model=args.model))
 
 
 def cmd_eval(args) -> int:
@@ -136,7 +153,7 @@ def cmd_eval(args) -> int:
 def cmd_grade(args) -> int:
     if not args.answer and _no_input_on_a_terminal(args, "answer"):
         return 2
-    tutor = _tutor(args)
+    tutor = _tutor(args, warm=True, grading=True)
     typed = " ".join(args.answer) if args.answer else sys.stdin.read()
     g = tutor.grade(args.card, typed, section=args.section)
     _print(g, args.json)
@@ -146,7 +163,7 @@ def cmd_grade(args) -> int:
 def cmd_quiz(args) -> int:
     from ..study.quiz import Quiz, run_terminal_quiz
 
-    quiz = Quiz(args.learner, tutor=_tutor(args))
+    quiz = Quiz(args.learner, tutor=_tutor(args, warm=True, grading=True))
     run_terminal_quiz(args.learner, quiz=quiz)
     return 0
 
@@ -154,9 +171,7 @@ def cmd_quiz(args) -> int:
 def cmd_chat(args) -> int:
     from ..conversation.chat import Chat, run_terminal_chat
 
-    if sys.stdin.isatty():  # the model takes seconds to load: say so
-        print("nnqa: loading the decks and the model…", file=sys.stderr, flush=True)
-    run_terminal_chat(Chat(_tutor(args), learner=args.learner))
+    run_terminal_chat(Chat(_tutor(args, warm=True), learner=args.learner))
     return 0
 
 

@@ -3,7 +3,8 @@
 Owns the text-only steps before a question is embedded: cutting it to what the model
 reads, dropping control characters, correcting misspelt words to the nearest word the
 decks use ("vanishng gradiants" -> "vanishing gradients"), expanding abbreviations (from
-the decks' own "Long Name (ABBR)" and a small glossary), and spotting greetings.
+the decks' own "Long Name (ABBR)" and the glossary files beside them, see
+`nnqa.decks.glossary`), and spotting greetings.
 Leaves out: embedding and scoring (see `retrieval`).
 """
 
@@ -16,33 +17,6 @@ from collections.abc import Iterable
 
 __all__ = ["clean", "Vocabulary", "is_small_talk"]
 
-# Abbreviations a student types that the deck spells out (or never names at all).
-GLOSSARY = {
-    "nn": "neural network",
-    "nns": "neural networks",
-    "ann": "artificial neural network",
-    "dnn": "deep neural network",
-    "ml": "machine learning",
-    "dl": "deep learning",
-    "mse": "mean squared error",
-    "sgd": "stochastic gradient descent",
-    "gd": "gradient descent",
-    "bn": "batch normalization",
-    "batchnorm": "batch normalization",
-    "mlp": "multilayer perceptron feedforward neural network",
-    "ffn": "feedforward neural network",
-    "fnn": "feedforward neural network",
-    "backprop": "backpropagation",
-    "bp": "backpropagation",
-    "convnet": "convolutional neural network",
-    "ce": "cross entropy",
-    "lr": "learning rate",
-    "tanh": "hyperbolic tangent",
-    "gelu": "gaussian error linear unit",
-    "gru": "gated recurrent unit recurrent neural network",
-    "nan": "numerical instability",
-    "nans": "numerical instability",
-}
 
 # Past this many long deck words, typo candidates are only words sharing the typed word's
 # first letter and a length within 2/3..3/2 of it (difflib's 0.8 cutoff cannot match
@@ -95,7 +69,12 @@ def acronyms_in(text: str) -> dict[str, str]:
 class Vocabulary:
     """The decks' own words, for typo correction and acronym expansion."""
 
-    def __init__(self, texts: Iterable[str], known: Iterable[str] = ()):
+    def __init__(
+        self,
+        texts: Iterable[str],
+        known: Iterable[str] = (),
+        glossary: dict[str, str] | None = None,
+    ):
         words: set[str] = set()
         bigrams: set[tuple[str, str]] = set()
         acronyms: dict[str, str] = {}
@@ -111,7 +90,8 @@ class Vocabulary:
         # Real words (the model's whole-word vocabulary) are never "corrected": "turning"
         # must not become "training".
         self.known = {w for w in known if w.isalpha()}
-        self.acronyms = {**GLOSSARY, **acronyms}
+        # the decks' own "Long Name (ABBR)" first; a deck's glossary file adds its author's
+        self.acronyms = {**(glossary or {}), **acronyms}
         self._near: dict[str, list[str]] = {}  # memo: word -> its 3 closest deck words
         self._buckets: dict[tuple[str, int], list[str]] | None = None
         if len(self.long_words) > LARGE_VOCABULARY:
@@ -162,7 +142,8 @@ class Vocabulary:
     def rewrite(self, question: str) -> str:
         """Correct typos and add the long form after each known abbreviation.
 
-        >>> Vocabulary(["vanishing gradients"]).rewrite("vanishng gradiants in an nn")
+        >>> v = Vocabulary(["vanishing gradients"], glossary={"nn": "neural network"})
+        >>> v.rewrite("vanishng gradiants in an nn")
         'vanishing gradients in an nn (neural network)'
         """
         out = []
@@ -210,7 +191,7 @@ ASPECTS = {
     "fix": r"\b(fix\w*|solv\w*|solution\w*|prevent\w*|avoid\w*|mitigat\w*|remed\w*|overcom\w*"
     r"|deal with|get rid|cure\w*|counter\w*|address\w*|handl\w*|tackl\w*|stop (it|them|this)"
     r"|helps? (with|against))\b",
-    "cause": r"\b(caus\w*|why|reasons?|origins?|lead to|leads to|source of|due to)\b",
+    "cause": r"\b(caus\w*|why|reasons?|origins?|source of|due to)\b",
     "effect": r"\b(effects?|consequen\w*|impacts?|symptoms?|results? in"
     r"|what happens (when|to|if))\b",
     "steps": r"\b(steps?|stages?|process|procedure|phases?|walk me through|step by step)\b",

@@ -25,7 +25,7 @@ from ..decks.cards import Card, find_card
 from ..errors import InputError, NotFound
 from ..grading import Grade, Grader, recalibrate
 from ..render import RATING_NAMES, review_text
-from .store import LoggedReview, Store
+from .store import LoggedReview, Store, utc
 
 __all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
 
@@ -157,7 +157,8 @@ class Quiz:
         self.cards = list(cards if cards is not None else tutor.cards)
         settings = getattr(tutor, "settings", None)  # the tutor's data folder, else NNQA_DATA_DIR
         self.store = store or Store(settings.data_dir / "progress.sqlite3" if settings else None)
-        self.clock = clock
+        self.clock = lambda: utc(clock())  # FSRS and the store count in UTC; any zone will do
+        self.store.follow(self.cards)  # edited cards keep their history (see Store.follow)
         self.scheduler = Scheduler(enable_fuzzing=False)  # same answers, same schedule
         self._personalise()
 

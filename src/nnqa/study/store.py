@@ -14,22 +14,39 @@ restoring a backup or calling `Store.set_aside(path)`, which renames it (and its
 -shm files) to ``<name>.corrupt-<UTC time>`` so that the next `Store(path)` starts fresh.
 An empty (0-byte) file holds no reviews and is simply treated as new.
 
+Times are stored in UTC (ISO 8601, ``+00:00``) whatever time zone the caller's clock
+uses, and a review dated before the card's last review is refused (`ReviewOutOfOrder`):
+the schedule only moves forward. Cards are keyed by id; when a deck is edited, `follow`
+moves each reviewed card's history to the card that continues it (see
+`nnqa.decks.identity`), using the text the store remembers of every card it has seen.
+
 Leaves out: what a rating is and when a card is due (see `quiz`), grading (see `grading`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import NotFound
+from ..decks.identity import KnownCard, match_moved
+from ..errors import InputError, NotFound
 
-__all__ = ["Store", "StoreBusy", "StoreDamaged", "LoggedReview", "SCHEMA_VERSION"]
+__all__ = [
+    "Store",
+    "StoreBusy",
+    "StoreDamaged",
+    "LoggedReview",
+    "ReviewOutOfOrder",
+    "SCHEMA_VERSION",
+    "utc",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates a file from version i to i + 1 (index i); version 0 is a new file.
 _MIGRATIONS: tuple[str, ...] = (
@@ -60,7 +77,44 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (learner, card_id)
     );
     """,
+    """
+    CREATE TABLE cards (                -- what each card said when last seen (see follow)
+        card_id TEXT PRIMARY KEY,
+        deck TEXT NOT NULL,
+        front TEXT NOT NULL,
+        back TEXT NOT NULL
+    );
+    CREATE TABLE moves (                -- card histories moved to an edited card's new id
+        old_id TEXT NOT NULL,
+        new_id TEXT NOT NULL,
+        moved_at TEXT NOT NULL          -- ISO 8601, UTC
+    );
+    CREATE TABLE seen (                 -- one row: a hash of the card ids last remembered
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        cards_hash TEXT NOT NULL
+    );
+    """,
 )
+
+
+def utc(when: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken to be UTC already.
+
+    >>> from datetime import timedelta
+    >>> utc(datetime(2025, 1, 1, 9, tzinfo=timezone(timedelta(hours=-5)))).isoformat()
+    '2025-01-01T14:00:00+00:00'
+    """
+    if when.tzinfo is None:
+        return when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def _utc_text(stamp: str) -> str:
+    return utc(datetime.fromisoformat(stamp)).isoformat()
+
+
+class ReviewOutOfOrder(InputError):
+    """A review dated before the card's last review (a clock set back, or a replayed log)."""
 
 
 class StoreBusy(RuntimeError):
@@ -249,9 +303,32 @@ class Store:
     # ------------------------------------------------------------ reviews
 
     def record(self, review: LoggedReview) -> int:
-        """Append a review and set the card's schedule, in one transaction; returns its id."""
+        """Append a review and set the card's schedule, in one transaction; returns its id.
+
+        Times are stored in UTC whatever their time zone.
+
+        Raises:
+            ReviewOutOfOrder: the review is dated before this card's last review; nothing
+                is written.
+        """
+        review = replace(
+            review, reviewed_at=_utc_text(review.reviewed_at), due=_utc_text(review.due)
+        )
 
         def write(con):
+            last = con.execute(
+                "SELECT reviewed_at FROM reviews WHERE learner = ? AND card_id = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (review.learner, review.card_id),
+            ).fetchone()
+            if last is not None and datetime.fromisoformat(review.reviewed_at) < utc(
+                datetime.fromisoformat(last[0])
+            ):
+                raise ReviewOutOfOrder(
+                    f"a review of card {review.card_id} dated {review.reviewed_at} is older "
+                    f"than its last review ({_utc_text(last[0])}); check the clock: reviews "
+                    "are recorded in time order"
+                )
             cur = con.execute(
                 "INSERT INTO reviews (learner, card_id, typed, verdict, score, machine_verdict,"
                 " override, rating, reviewed_at, due, card_before, card_after)"
@@ -279,6 +356,7 @@ class Store:
     def amend(self, review_id: int, verdict: str, override: str, rating: int, due: str,
               card_after: str) -> None:  # fmt: skip
         """Apply a learner's override to a logged review and to the card's schedule."""
+        due = _utc_text(due)
 
         def write(con):
             row = con.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
@@ -354,3 +432,67 @@ class Store:
         """card id -> its schedule row (fsrs, due, last_verdict) for one learner."""
         rows = self._read("SELECT * FROM schedule WHERE learner = ?", (learner,))
         return {r["card_id"]: r for r in rows}
+
+    # ------------------------------------------------------------ card identity
+
+    def follow(self, cards: Iterable) -> dict[str, str]:
+        """Move the history of each reviewed card that vanished to the card that continues
+        it, and remember what every current card says; returns {old id: new id} moved.
+
+        Call it with the current cards whenever they are loaded (a `Quiz` does): a card
+        whose answer or front was edited since gets a new id (see `decks.cards.card_id`);
+        its reviews and schedule move to that id, for every learner, in one transaction,
+        when `decks.identity.match_moved` finds one clear match (else the old history is
+        kept under the old id, untouched). Each move is logged in the ``moves`` table.
+        """
+        cards = list(cards)
+        current = {c.id: c for c in cards}
+        signature = hashlib.sha256("\n".join(sorted(current)).encode()).hexdigest()
+        seen = self._read("SELECT cards_hash FROM seen WHERE id = 1")
+        if seen and seen[0][0] == signature:  # the same cards as last time: nothing moved
+            return {}
+
+        def write(con):
+            scheduled = {r[0] for r in con.execute("SELECT DISTINCT card_id FROM schedule")}
+            gone_ids = scheduled - current.keys()
+            moves: dict[str, str] = {}
+            if gone_ids:
+                marks = ",".join("?" * len(gone_ids))
+                gone = [
+                    KnownCard(*r)
+                    for r in con.execute(
+                        f"SELECT card_id, deck, front, back FROM cards WHERE card_id IN ({marks})",
+                        tuple(gone_ids),
+                    )
+                ]
+                fresh = [
+                    KnownCard(c.id, c.deck, c.front, c.back) for c in cards if c.id not in scheduled
+                ]
+                moves = match_moved(gone, fresh) if gone and fresh else {}
+                now = datetime.now(timezone.utc).isoformat()
+                for old, new in moves.items():
+                    con.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
+                    con.execute("UPDATE schedule SET card_id = ? WHERE card_id = ?", (new, old))
+                    con.execute("INSERT INTO moves VALUES (?, ?, ?)", (old, new, now))
+            row = con.execute("SELECT cards_hash FROM seen WHERE id = 1").fetchone()
+            if moves or row is None or row[0] != signature:
+                con.executemany(
+                    "INSERT OR REPLACE INTO cards (card_id, deck, front, back) VALUES (?,?,?,?)",
+                    ((c.id, c.deck, c.front, c.back) for c in cards),
+                )
+                # forget cards neither current nor holding a history
+                con.execute("CREATE TEMP TABLE IF NOT EXISTS keep (card_id TEXT PRIMARY KEY)")
+                con.execute("DELETE FROM keep")
+                con.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((i,) for i in current))
+                con.execute(
+                    "DELETE FROM cards WHERE card_id NOT IN (SELECT card_id FROM keep)"
+                    " AND card_id NOT IN (SELECT card_id FROM schedule)"
+                )
+                con.execute(
+                    "INSERT INTO seen (id, cards_hash) VALUES (1, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET cards_hash = excluded.cards_hash",
+                    (signature,),
+                )
+            return moves
+
+        return self._write(write)
