@@ -181,15 +181,16 @@ def test_a_question_asked_while_a_demo_runs_keeps_every_message(page):
 
 def test_new_chat_starts_fresh_topic_included(page):
     chat = page.locator("#chat")
-    _ask(page, "what is the vanishing gradient problem?")
-    chat.get_by_text("almost approaching zero").wait_for(timeout=30_000)
+    _ask(page, "what is dropout?")
+    chat.get_by_text("random neurons are ignored").wait_for(timeout=30_000)
     page.locator("#new-chat").click()
-    chat.get_by_text("almost approaching zero").wait_for(state="detached", timeout=10_000)
-    _ask(page, "what causes it?")  # no topic any more: not the vanishing gradient's causes
+    chat.get_by_text("random neurons are ignored").wait_for(state="detached", timeout=10_000)
+    _ask(page, "why does that help?")  # with dropout as the topic this would quote dropout
     page.wait_for_function(
         "document.querySelectorAll('#chat .message-row').length >= 2", timeout=30_000
     )
-    assert "Sigmoid and hyperbolic tangent (tanH) squash" not in chat.inner_text()
+    assert "random neurons are ignored" not in chat.inner_text()
+    assert "What is dropout" not in chat.inner_text()
 
 
 def test_the_chat_and_the_name_survive_a_reload(page, app_server):
