@@ -353,3 +353,16 @@ def test_a_guest_quizzed_in_the_chat_is_told_to_give_a_name(app_server):
     assert "no name on the Quiz tab yet" in messages[-1]["content"]
     messages, *_ = web.chat_submit("quiz me", None, "hal")
     assert "no name" not in messages[-1]["content"]
+
+
+def test_page_load_never_wipes_a_name_typed_while_loading(app_server):
+    """The load event answers late on a busy server: with no saved name it must leave the
+    box alone (a name typed meanwhile stays), and a saved one fills only an empty box."""
+    import gradio as gr
+
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    assert web.remembered_learner("", "") == gr.skip()
+    assert web.remembered_learner("ana", "") == "ana"
+    assert web.remembered_learner("ana", "bea") == gr.skip()

@@ -426,9 +426,14 @@ class Web:
         """The typed name as the browser keeps it for the next visit."""
         return self._learner_name(name)
 
-    def remembered_learner(self, saved: str, typed: str) -> str:
-        """On page load: the name this browser used last, unless one was typed already."""
-        return typed or saved or ""
+    def remembered_learner(self, saved: str, typed: str) -> Any:
+        """On page load: the name this browser used last, unless one was typed already.
+
+        With no name saved the box is left alone (a skip, not ""), so a name typed while
+        the page was loading is not wiped when this answer arrives."""
+        if typed or not (isinstance(saved, str) and saved):
+            return gr.skip()
+        return saved
 
     # The Quiz tab's outputs: (front, state, verdict, progress, answer box, Check and
     # "I don't know" buttons, overrule row, Undo button). One showing of a card takes one
