@@ -5,6 +5,7 @@ hostile imported deck, learner data in a temp folder.
 """
 
 import base64
+import json
 import os
 import re
 from pathlib import Path
@@ -116,15 +117,15 @@ def test_quiz_progress_persists_across_visits(app_server):
     from nnqa.faces.web import Web
 
     web = Web(app_server.tutor)
-    front, state, _, _ = web.quiz_next("ana")
+    front, state, *_ = web.quiz_next("ana")
     assert state["card"] and front.startswith("### ")
-    verdict, state, progress = web.quiz_check("ana", "no idea", state)
+    verdict, state, progress, *_ = web.quiz_check("ana", "no idea", state)
     assert "❌" in verdict and "Due again" in verdict and "The card's answer" in verdict
     assert _progress(progress)[2:] == ("1", "0%")
     verdict, progress = web.quiz_override("ana", state, True)
     assert "overruled" in verdict and _progress(progress)[2:] == ("1", "100%")
     later = Web(app_server.tutor)  # a new visit: the same store on disk
-    *_, progress = later.quiz_next("ana")
+    progress = later.quiz_next("ana")[3]
     assert _progress(progress)[2:] == ("1", "100%")
 
 
@@ -138,7 +139,8 @@ def test_hostile_card_text_is_escaped(app_server):
     body = re.sub(r"(?m)^> ", "", md)  # the quote's own marks
     assert "<" not in body and ">" not in body
     assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
-    assert "](javascript" not in md  # the link's brackets are escaped: it stays text
+    assert not re.search(r"(?<!\\)\]\(", md)  # the link's brackets are escaped: it stays text
+    assert "\\](javascript" in md
     answer = app_server.tutor.ask("what is a hostile flashcard")
     assert answer.hits[0].card == card and "<script>" not in answer_md(answer)
 
@@ -149,7 +151,15 @@ def test_quote_keeps_bullets_as_a_list():
     assert quote_md("- Effects:\n- Slow *convergence*") == (
         "> - Effects:\n> - Slow \\*convergence\\*"
     )
-    assert escape_md("a_b [c](d) $x$") == r"a\_b \[c\]\(d\) \$x\$"
+    assert escape_md("a_b [c](d) $x$") == r"a\_b \[c\](d) \$x\$"  # no link without brackets
+
+
+def test_a_quote_copies_as_the_card_reads(app_server):
+    """The copy button copies a message's Markdown: only marks that would act are escaped."""
+    from nnqa.faces.web import Web
+
+    messages, *_ = Web(app_server.tutor).chat_submit("what causes vanishing gradients")
+    assert "Sigmoid and hyperbolic tangent (tanH) squash" in messages[-1]["content"]
 
 
 # ---------------------------------------------------------------- Hugging Face Spaces
@@ -216,3 +226,143 @@ def test_building_the_app_loads_no_model_torch_or_demo():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the learner's loop (issue 15)
+
+
+def test_a_user_mistake_logs_one_line_not_a_traceback(client, capfd):
+    from gradio_client.exceptions import AppError
+
+    capfd.readouterr()
+    with pytest.raises(AppError, match="limited to"):
+        client.predict("x" * 10_000, api_name="/ask")
+    err = capfd.readouterr().err
+    assert "nnqa: user error: Questions are limited to" in err
+    assert "Traceback" not in err
+
+
+def test_two_checks_of_one_showing_record_one_review(app_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nnqa.faces.web import Web
+    from nnqa.study.store import Store
+
+    web = Web(app_server.tutor)
+    _, state, *_ = web.quiz_next("eve")
+    with ThreadPoolExecutor(4) as pool:  # a double click: both events see the same showing
+        outs = list(pool.map(lambda _: web.quiz_check("eve", "no idea", state), range(4)))
+    assert sum("Due again" in str(o[0]) for o in outs) == 1
+    assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
+    verdict, *_ = web.quiz_check("eve", "   ", web.quiz_next("eve")[1])
+    assert "Nothing was recorded" in verdict  # an empty answer is a prompt, not a failure
+    assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
+
+
+def test_a_demo_result_lands_after_what_was_asked_meanwhile(app_server):
+    from nnqa.faces.visit import Visit
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    visit = Visit(web.new_chat("fay"))
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    visit.add({"role": "user", "content": "q"}, {"role": "assistant", "content": "a"})
+    out = visit.settle(ticket, {"role": "assistant", "content": "figure"}, "done: below")
+    assert [m["content"] for m in out] == ["done: below", "q", "a", "figure"]
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    out = visit.settle(ticket, {"role": "assistant", "content": "figure 2"}, "unused")
+    assert out[-1]["content"] == "figure 2" and len(out) == 5  # nothing after it: replaced
+    _, ticket = visit.placeholder({"role": "assistant", "content": "⏳ Running"})
+    visit.clear(web.new_chat("fay"))  # New chat: a demo of the old conversation is dropped
+    assert visit.settle(ticket, {"role": "assistant", "content": "late"}, "x") == []
+
+
+def test_the_saved_conversation_brings_back_its_topic(app_server):
+    from nnqa.faces.visit import Visit
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, *_, saved = web.chat_submit("what is the vanishing gradient problem?")
+    saved = json.loads(json.dumps(saved))  # what the browser keeps is JSON
+    back = Visit(web.new_chat("gus"))
+    assert back.restore(saved) == [{k: m[k] for k in ("role", "content", "options")
+                                    if k in m} for m in messages]  # fmt: skip
+    reply = back.chat.send("what causes it?")
+    assert reply.answer.hits[0].section.heading == "What causes them?"
+    assert Visit(web.new_chat("gus")).restore({"version": 99}) == []
+    forged = {"version": 1, "chat": {"topic": {"card_id": ["x"]}, "pending": [3],
+                                     "shown": {"a": "b"}, "quizzed": "abc", "history": "hi"},
+              "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": 5},
+                           {"role": "user", "content": "y" * 60_000},
+                           {"role": "assistant", "content": "ok", "options": [{"value": 1}]}]}  # fmt: skip
+    back = Visit(web.new_chat("gus"))
+    assert back.restore(forged) == [{"role": "assistant", "content": "ok"}]
+    assert back.chat.topic is None and back.chat.pending is None and back.chat.history == []
+
+
+@pytest.mark.parametrize(
+    "question", ["what is a neural network?", "what is an RNN?", "what is the capital of France"]
+)
+def test_follow_up_buttons_name_each_card_once(app_server, question):
+    from nnqa.faces.web import Web
+
+    messages, *_ = Web(app_server.tutor).chat_submit(question)
+    labels = [o["label"].removeprefix("Ask: ") for o in messages[-1].get("options", ())]
+    assert labels and len(labels) == len(set(labels)), labels
+
+
+def test_a_chat_demo_says_how_long_it_took_with_the_wait_and_offers_follow_ups(app_server):
+    import time
+
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, job, _ = web.chat_submit("/demo perceptron")
+    assert messages[-1]["content"].startswith("⏳ Running")
+    time.sleep(1.0)  # waiting in the demo queue behind someone else's demo
+    messages, saved = web.chat_demo(visit, job, progress=lambda *a, **k: None)
+    text = messages[-1]["content"][1]
+    seconds = re.search(r"in \*\*([\d.]+) s\*\* \(([\d.]+) s from asking to the result", text)
+    assert seconds and float(seconds[2]) >= 1.0 > float(seconds[1]), text
+    assert [o["value"] for o in messages[-1]["options"]] == ["Quiz me", "Tell me more"]
+    assert "not kept after a reload" in saved["messages"][-1]["content"]  # no figure stored
+
+
+def test_two_demos_asked_at_once_run_once_each(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    _, _, visit, first, _ = web.chat_submit("/demo perceptron")
+    _, _, visit, second, _ = web.chat_submit("/demo perceptron", visit)
+    quiet = {"progress": lambda *a, **k: None}
+    web.chat_demo(visit, second, **quiet)  # both events read the request as it is by then
+    messages, _ = web.chat_demo(visit, second, **quiet)
+    texts = [m["content"] if isinstance(m["content"], str) else "figure" for m in messages]
+    assert not any(t.startswith("⏳") for t in texts), texts  # every note settled...
+    assert texts.count("figure") == 2  # ...by one result each
+    import gradio as gr
+
+    assert web.chat_demo(visit, second, **quiet) == (gr.skip(), gr.skip())  # nothing left
+
+
+def test_a_guest_quizzed_in_the_chat_is_told_to_give_a_name(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    messages, _, visit, *_ = web.chat_submit("quiz me")
+    assert "no name on the Quiz tab yet" in messages[-1]["content"]
+    messages, *_ = web.chat_submit("quiz me", None, "hal")
+    assert "no name" not in messages[-1]["content"]
+
+
+def test_page_load_never_wipes_a_name_typed_while_loading(app_server):
+    """The load event answers late on a busy server: with no saved name it must leave the
+    box alone (a name typed meanwhile stays), and a saved one fills only an empty box."""
+    import gradio as gr
+
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    assert web.remembered_learner("", "") == gr.skip()
+    assert web.remembered_learner("ana", "") == "ana"
+    assert web.remembered_learner("ana", "bea") == gr.skip()

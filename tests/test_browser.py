@@ -143,3 +143,156 @@ def test_hostile_card_renders_as_text_and_runs_nothing(page):
                  .filter(e => (e.outerHTML || '').includes('__pwned')).length"""
     )
     assert injected == 0
+
+
+# ---------------------------------------------------------------- the learner's loop (issue 15)
+
+
+def _messages(page) -> list[str]:
+    """The text of every message in the chat, in order."""
+    return page.locator("#chat .message-row").all_inner_texts()
+
+
+def _reviews(app_server, learner: str | None = None):
+    from nnqa.study.store import Store
+
+    return Store(app_server.dir / "data" / "progress.sqlite3").reviews(learner)
+
+
+def test_a_question_asked_while_a_demo_runs_keeps_every_message(page):
+    chat = page.locator("#chat")
+    _ask(page, "/demo rnn_vs_lstm")  # seconds of training, in the demo queue
+    chat.get_by_text("Running RNN against LSTM").wait_for(timeout=30_000)
+    _ask(page, "what is dropout?")
+    chat.get_by_text("random neurons are ignored", exact=False).first.wait_for(timeout=30_000)
+    assert chat.locator("img").count() == 0, "the demo finished before the question: no test"
+    chat.locator("img").first.wait_for(timeout=90_000)  # the figure
+    chat.get_by_text(re.compile(r"Ran on cpu in [\d.]+ s")).wait_for()
+    texts = _messages(page)
+    asked = next(i for i, t in enumerate(texts) if "what is dropout?" in t)
+    assert "random neurons are ignored" in texts[asked + 1]  # the answer is still there...
+    assert re.search(r"Ran on cpu in [\d.]+ s", texts[-1])  # ...and the figure came after it
+    assert "the result is below" in " ".join(texts[:asked])  # the ⏳ note says where it went
+    _shot(page, "demo-then-question")
+    # What the chat holds follows the page: its topic is dropout, the last card on screen.
+    _ask(page, "quiz me")
+    chat.get_by_text("Quiz: What is dropout").wait_for(timeout=30_000)
+
+
+def test_new_chat_starts_fresh_topic_included(page):
+    chat = page.locator("#chat")
+    _ask(page, "what is dropout?")
+    chat.get_by_text("random neurons are ignored").wait_for(timeout=30_000)
+    page.locator("#new-chat").click()
+    chat.get_by_text("random neurons are ignored").wait_for(state="detached", timeout=10_000)
+    _ask(page, "why does that help?")  # with dropout as the topic this would quote dropout
+    page.wait_for_function(
+        "document.querySelectorAll('#chat .message-row').length >= 2", timeout=30_000
+    )
+    assert "random neurons are ignored" not in chat.inner_text()
+    assert "What is dropout" not in chat.inner_text()
+
+
+def test_the_chat_and_the_name_survive_a_reload(page, app_server):
+    chat = page.locator("#chat")
+    page.get_by_role("tab", name="Quiz").click()
+    page.fill("#learner textarea, #learner input", "cleo")
+    page.locator("#learner textarea, #learner input").press("Tab")
+    page.get_by_role("tab", name="Ask").click()
+    _ask(page, "what is the vanishing gradient problem?")
+    chat.get_by_text("almost approaching zero").wait_for(timeout=30_000)
+    _ask(page, "quiz me on that")
+    chat.get_by_text("Type your answer, or say").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the browser's storage is written after the reply
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    chat.get_by_text("almost approaching zero").wait_for(timeout=30_000)
+    assert "Quiz: Vanishing Gradient" in chat.inner_text()
+    page.get_by_role("tab", name="Quiz").click()
+    name = page.locator("#learner textarea, #learner input")
+    page.wait_for_function(
+        "document.querySelector('#learner textarea, #learner input').value === 'cleo'",
+        timeout=10_000,
+    )
+    # The quiz question survived too: the answer is graded, and credited to cleo.
+    page.get_by_role("tab", name="Ask").click()
+    _ask(page, "gradients get tiny going back through many layers so learning stalls")
+    chat.get_by_text(re.compile(r"Due again .*\(rated")).wait_for(timeout=30_000)
+    vg = app_server.tutor.card("Vanishing Gradient").id
+    assert [r.card_id for r in _reviews(app_server, "cleo")] == [vg]
+    assert name.count() == 1
+    _shot(page, "after-reload")
+
+
+def test_quiz_tab_takes_one_review_per_showing_and_undoes_it(page, app_server):
+    page.get_by_role("tab", name="Quiz").click()
+    page.fill("#learner textarea, #learner input", "dora")
+    page.get_by_role("button", name="Next card").click()
+    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    check = page.locator("#check")
+    check.click()  # nothing typed: a prompt, no review
+    page.locator("#verdict").get_by_text("Type your answer first").wait_for(timeout=30_000)
+    assert _reviews(app_server, "dora") == []
+    page.fill("#answer textarea", "no idea at all")
+    check.click()
+    page.wait_for_selector("#check[disabled]", timeout=30_000)  # locked with the verdict
+    assert "Due again" in page.locator("#verdict").inner_text()
+    assert page.locator("#answer textarea").is_disabled()
+    check.click(force=True)  # a locked button: nothing happens
+    page.wait_for_timeout(1_000)
+    assert len(_reviews(app_server, "dora")) == 1
+    _shot(page, "quiz-locked")
+    page.locator("#undo").click()
+    page.locator("#verdict").get_by_text("Review undone").wait_for(timeout=30_000)
+    assert _reviews(app_server, "dora") == [] and not check.is_disabled()
+    page.locator("#dont-know").click()  # giving up is a choice: recorded as not remembered
+    page.wait_for_selector("#check[disabled]", timeout=30_000)
+    [r] = _reviews(app_server, "dora")
+    assert r.typed == "I don't know" and r.rating == 1
+
+
+def test_mistakes_get_one_plain_message_not_red_errors(page):
+    page.locator("#question textarea").press("Enter")  # an empty message: nothing happens
+    page.wait_for_timeout(1_500)
+    assert page.locator(".toast-body").count() == 0 and _messages(page) == []
+    assert page.locator("#question textarea").is_editable()
+    page.get_by_role("tab", name="Quiz").click()
+    page.get_by_role("button", name="Next card").click()  # no name yet
+    page.locator("#quiz-front").get_by_text("Type your name first").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.locator(".toast-body").count() == 0
+    assert page.locator(".error").count() == 0, "red error badges on the page"
+    _shot(page, "no-name")
+
+
+def test_switching_demos_clears_the_previous_figure(page):
+    page.get_by_role("tab", name="Demos").click()
+    page.get_by_role("button", name="Run", exact=True).first.click()
+    page.locator("#demo-figure img").wait_for(timeout=60_000)
+    page.get_by_label("Demo").click()
+    page.get_by_role("option", name=re.compile("^Exploding gradients")).click()
+    page.locator("#demo-figure img").wait_for(state="detached", timeout=10_000)
+    assert page.locator("#demo-run").inner_text().strip() == ""
+
+
+def test_on_a_phone_the_header_is_small_and_the_question_box_fits(browser, app_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(app_server.url)
+    box = page.locator("#question textarea")
+    box.wait_for()
+    intro = page.locator("#intro").bounding_box()
+    assert intro["height"] < 0.1 * 844, intro  # was ~40% of the screen with its paragraph
+    q = box.bounding_box()
+    assert q["x"] >= 0 and q["x"] + q["width"] <= 390, q
+    _ask(page, "what is dropout?")
+    page.locator("#chat").get_by_text("random neurons are ignored").wait_for(timeout=30_000)
+    _ask(page, "/demo exploding_gradients")  # big numbers in a narrow table
+    page.locator("#chat table").first.wait_for(timeout=90_000)
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('#chat td:last-child')].map(td => {
+               const r = document.createRange(); r.selectNodeContents(td);
+               return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"""
+    )
+    assert lines and max(lines) == 1, lines  # "1.531e+07" is never split over two lines
+    _shot(page, "phone")
+    page.close()

@@ -173,7 +173,9 @@ def test_more_gives_the_next_section_then_related_cards(chat):
         assert r.kind == "more"
         seen.append((r.answer.best.card.front, r.answer.best.section.heading))
     assert seen[:3] == [(VG, "What causes them?"), (VG, "Effects"), (VG, "Solutions")]
-    assert seen[3][0] != VG  # then a related card
+    assert seen[3][0] != VG  # then a related card...
+    assert r.text.startswith("*That is all the card “Vanishing Gradient” says")  # ...said so
+    assert str(r).startswith("That is all the card “Vanishing Gradient” says; a related card:")
 
 
 def test_show_me_runs_the_topics_demo(chat):
@@ -220,3 +222,26 @@ def test_nnqa_chat_command_reads_stdin(workdir, tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "Vanishing Gradient — What causes them?" in r.stdout
+
+
+@pytest.mark.parametrize("message", ["thanks", "Thank you!", "great, thanks", "ok thanks a lot"])
+def test_thanks_gets_a_short_reply_not_the_whole_guide(chat, message):
+    reply = chat.send(message)
+    assert reply.kind == "notice" and reply.intent == "thanks"
+    assert "welcome" in reply.text and len(str(reply)) < 200
+    assert chat.send("help").kind == "guide"  # asking for help still gets the guide
+
+
+def test_terminal_replies_are_plain_text(chat):
+    text = str(chat.send("quiz me on dropout"))
+    assert text.startswith("Quiz: What is dropout in neural networks?")
+    assert "**" not in text and "_Type" not in text and "\\" not in text
+
+
+def test_a_saved_chat_takes_up_its_topic_and_quiz_question(chat, tutor):
+    chat.send("what is the vanishing gradient problem?")
+    chat.send("quiz me")
+    again = Chat(tutor, learner="ana", quiz=chat.quiz)
+    again.restore(json.loads(json.dumps(chat.state())))
+    reply = again.send("gradients get tiny going back through many layers")
+    assert reply.kind == "grade" and reply.card.front == VG

@@ -57,7 +57,7 @@ def test_exploding_gradients_clipping_keeps_loss_finite():
     m = run("exploding_gradients", steps=30).metrics
     assert m["diverged_at_step_no_fix"] >= 0
     assert not math.isfinite(m["final_loss_no_fix"])
-    assert m["diverged_at_step_clipping"] == -1
+    assert m["diverged_at_step_clipping"] is None  # never: JSON null, shown as "never"
     assert math.isfinite(m["final_loss_clipping"])
     assert m["final_loss_clipping"] < m["initial_loss"]
     assert math.isfinite(m["final_loss_clipping_and_weight_decay"])
@@ -315,7 +315,7 @@ def test_metrics_are_plain_numbers():
     for r in _CACHE.values() or [run("perceptron", points=20)]:
         for key, value in r.metrics.items():
             vals = value if isinstance(value, list) else [value]
-            assert all(type(v) in (int, float) for v in vals), (r.name, key)
+            assert all(type(v) in (int, float, type(None)) for v in vals), (r.name, key)
 
 
 def test_pick_device(monkeypatch):
@@ -346,3 +346,25 @@ def test_thread_setting_is_restored():
     before = torch.get_num_threads()
     run_demo("activation_functions", device="cpu", points=11)
     assert torch.get_num_threads() == before
+
+
+def test_deep_vanishing_gradients_text_says_underflow_not_a_ratio():
+    """At 60 layers sigmoid's first-layer gradient is exactly 0 in float32 and BatchNorm's
+    is far above 1: the text says so instead of "299 orders of magnitude" and "flowing"."""
+    r = run("vanishing_gradients", layers=60)
+    assert r.metrics["first_layer_grad_sigmoid"] == 0.0
+    assert r.metrics["he_over_sigmoid_first_layer"] is None
+    assert "underflowed to exactly 0" in r.text and "orders of magnitude" not in r.text
+    assert r.metrics["first_layer_grad_relu_bn"] > 1e3 and "grow far past 1" in r.text
+    assert "and BatchNorm keep" not in r.text
+    shallow = run("vanishing_gradients", layers=10)
+    assert "orders of magnitude more than sigmoid" in shallow.text
+
+
+def test_a_run_that_never_diverged_reads_none_not_minus_one():
+    from nnqa.render import demo_markdown
+
+    r = run("exploding_gradients", steps=30)
+    _, metrics, _ = demo_markdown(r)
+    assert "| diverged at step clipping | none |" in metrics
+    assert "diverged_at_step_clipping: none" in str(r)

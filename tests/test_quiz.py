@@ -184,3 +184,40 @@ def test_migration_backs_up_first(tmp_path, monkeypatch):
 
 def test_default_store_lives_in_data_dir(tmp_path):
     assert Store().path == tmp_path / "data" / "progress.sqlite3"
+
+
+def test_undo_takes_back_the_latest_review_and_its_schedule(tutor, tmp_path):
+    clock = Clock()
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=clock)
+    card = quiz.card(DROPOUT)
+    first = quiz.answer(card.id, "randomly switching off units while training")
+    before = dict(quiz.store.schedule("ana")[card.id])
+    clock.now += timedelta(days=3)
+    second = quiz.answer(card.id, "no idea")
+    with pytest.raises(KeyError, match="latest"):
+        quiz.undo(first.id)  # only a card's latest review can be taken back
+    quiz.undo(second.id)
+    assert [r.id for r in quiz.store.reviews("ana")] == [first.id]
+    assert dict(quiz.store.schedule("ana")[card.id]) == before
+    quiz.undo(first.id)  # the card is new again
+    assert quiz.store.reviews("ana") == [] and card.id not in quiz.store.schedule("ana")
+    with pytest.raises(KeyError, match="not 'bo'"):
+        other = quiz.answer(card.id, "no idea")
+        Quiz("bo", tutor=tutor, store=quiz.store).undo(other.id)
+
+
+def test_terminal_quiz_empty_line_records_nothing_and_undo_takes_back(tutor, tmp_path):
+    import io
+
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
+    out = io.StringIO()
+    done = run_terminal_quiz(
+        "ana", input=io.StringIO("\n:idk\n:undo\nsubset of ML using neural nets\n:q\n"),
+        output=out, quiz=quiz,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "Type your answer and press Enter; :idk" in text  # the empty line: a prompt
+    assert "Took back the review of" in text
+    [r] = quiz.store.reviews("ana")  # the :idk review was undone; the typed one stays
+    assert r.typed == "subset of ML using neural nets" and done == 1
+    assert text.count("Q: What is deep learning") == 3  # the same card until it is answered

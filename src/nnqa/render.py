@@ -26,6 +26,7 @@ __all__ = [
     "due_phrase",
     "escape_md",
     "grade_markdown",
+    "markdown_text",
     "number",
     "quote_md",
     "review_markdown",
@@ -36,7 +37,13 @@ __all__ = [
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}  # FSRS ratings
 VERDICTS = {"correct": "✅ Correct", "partial": "🟡 Partly right", "incorrect": "❌ Not yet"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")  # Markdown marks (< > & go to HTML)
+# Markdown marks that act anywhere in a line (< > & go to HTML entities instead). "(", ")",
+# "!" and "." act only after a "]" or at a line's start, so they stay as written and a copied
+# quote reads as the card does ("(tanH)", not "\\(tanH\\)").
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+_MD_LINE_START = re.compile(  # a heading, a list item, a rule or an underline at a line's start
+    r"^(\s*)(?:([#+=-])(?=[\s#+=-]|$)|(\d+)([.)])(?=\s|$))", re.M
+)
 _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$])")
 
 # ---------------------------------------------------------------- small pieces
@@ -85,10 +92,12 @@ def outline(section) -> list[tuple[str, str]]:
 def escape_md(text: str) -> str:
     """Text as Markdown that renders exactly as written: HTML and Markdown marks escaped.
 
-    >>> escape_md("<b>1*2</b>")
-    '&lt;b&gt;1\\\\*2&lt;/b&gt;'
+    >>> escape_md("<b>1*2</b> (tanH)"), escape_md("- a\\n2. b")
+    ('&lt;b&gt;1\\\\*2&lt;/b&gt; (tanH)', '\\\\- a\\n2\\\\. b')
     """
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\" + m[4]), text)
+    return html.escape(text, quote=False)
 
 
 def unescape_md(text: str) -> str:
@@ -98,6 +107,20 @@ def unescape_md(text: str) -> str:
     True
     """
     return html.unescape(_MD_ESCAPED.sub(r"\1", text.replace("**", "")))
+
+
+_MD_LINE_MARKS = re.compile(r"^(?:#{1,6}\s+|>\s?)", re.M)  # a heading's #s, a quote's >
+_MD_EMPHASIS = re.compile(r"(?<![\\\w])(\*\*|\*|_)(?=\S)(.+?)(?<=\S)(?<!\\)\1(?!\w)")
+
+
+def markdown_text(text: str) -> str:
+    r"""Markdown written here as plain text for a terminal: no #, >, **, _ marks or escapes.
+
+    >>> markdown_text("### **Quiz:** f\\(x\\) a\\_b _Type your answer_")
+    'Quiz: f(x) a_b Type your answer'
+    """
+    plain = _MD_EMPHASIS.sub(r"\2", _MD_LINE_MARKS.sub("", text))
+    return html.unescape(_MD_ESCAPED.sub(r"\1", plain))
 
 
 def outline_md(section) -> str:
@@ -139,11 +162,14 @@ def quote_md(text: str) -> str:
 
 
 def number(value: Any) -> str:
-    """A measured value for reading: 4 significant digits, long lists cut in the middle.
+    """A measured value for reading: 4 significant digits, long lists cut in the middle,
+    "none" for a value that never happened (a run that never diverged).
 
-    >>> number(0.123456), number(list(range(10)))
-    ('0.1235', '[0, 1, 2, 3, … 8, 9] (10 values)')
+    >>> number(0.123456), number(list(range(10))), number(None)
+    ('0.1235', '[0, 1, 2, 3, … 8, 9] (10 values)', 'none')
     """
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
@@ -309,23 +335,30 @@ def stats_markdown(stats) -> str:
 # ---------------------------------------------------------------- demos and decks
 
 
-def demo_markdown(result, series: bool = True, rows: int = 100) -> tuple[str, str, str]:
+def demo_markdown(
+    result, series: bool = True, rows: int = 100, waited: float | None = None
+) -> tuple[str, str, str]:
     """A demo result as (its text, its metrics as a table, where and how long it ran).
 
-    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat).
+    `series=False` leaves out list-valued metrics and `rows` caps the table (for the chat);
+    `waited` is the whole time from asking to the result (queue included), shown beside
+    the demo's own compute time when it is longer.
     """
     text = f"### {escape_md(result.title)}\n\n{escape_md(result.text)}"
     scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, (list, tuple, dict))}
     lists = {k: v for k, v in result.metrics.items() if series and k not in scalars}
-    table = [f"| {escape_md(k)} | {escape_md(number(v))} |" for k, v in scalars.items()][:rows]
+    # names read as words ("final loss no fix"), so a narrow screen wraps them between words
+    table = [f"| {escape_md(k.replace('_', ' '))} | {escape_md(number(v))} |"
+             for k, v in scalars.items()][:rows]  # fmt: skip
     metrics = "\n".join(["| measured | value |", "|---|---:|", *table]) if table else ""
     if lists:
-        metrics += "\n\n" + "\n".join(f"- **{escape_md(k)}**: {escape_md(number(v))}"
+        metrics += "\n\n" + "\n".join(f"- **{escape_md(k.replace('_', ' '))}**: {escape_md(number(v))}"
                                         for k, v in lists.items())  # fmt: skip
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
-    run = (
-        f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s** · {escape_md(params)}"
-    )
+    run = f"Ran on **{escape_md(result.device)}** in **{result.seconds:.2f} s**"
+    if waited is not None and waited >= result.seconds + 0.05:
+        run += f" ({waited:.2f} s from asking to the result, the wait included)"
+    run += f" · {escape_md(params)}"
     return text, metrics, run
 
 

@@ -16,6 +16,7 @@ Ask tab calls `Chat.send`; `nnqa chat` calls `run_terminal_chat`.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import sys
 import threading
@@ -32,11 +33,11 @@ from ..render import (
     answer_markdown,
     demo_markdown,
     escape_md,
+    markdown_text,
     review_markdown,
-    unescape_md,
 )
 from ..search.query import clean
-from .intents import Intent, IntentRecognizer
+from .intents import Intent, IntentRecognizer, is_thanks
 
 __all__ = ["Chat", "Reply", "run_terminal_chat", "recognizer_for"]
 
@@ -61,6 +62,7 @@ class Reply:
     intent: str = ""  # what the message was read as ('question', 'quiz', 'answer', ...)
     followups: tuple[str, ...] = field(default=())  # suggested next messages
     demo_name: str = ""  # the demo to run ('demo', and 'demo_request' when deferred)
+    note: str = ""  # a line said before the answer (Markdown), e.g. that a card is exhausted
 
     def __str__(self) -> str:
         if self.review is not None:
@@ -68,9 +70,9 @@ class Reply:
         elif self.demo is not None:
             body = str(self.demo)
         elif self.answer is not None and self.kind in ("answer", "more"):
-            body = str(self.answer)
+            body = (markdown_text(self.note) + "\n\n" if self.note else "") + str(self.answer)
         else:
-            body = unescape_md(self.text)
+            body = markdown_text(self.text)
         if self.followups:
             body += "\n\nTry: " + " | ".join(self.followups)
         return body
@@ -138,6 +140,47 @@ class Chat:
             self._quiz = Quiz(self.learner, tutor=self.tutor)
         return self._quiz
 
+    def set_learner(self, learner: str, quiz=None) -> None:
+        """Credit quiz answers from now on to `learner` (with their `quiz`, if given)."""
+        if learner != self.learner:
+            self.learner, self._quiz = learner, quiz
+        elif quiz is not None and self._quiz is None:
+            self._quiz = quiz
+
+    def state(self) -> dict:
+        """What the conversation holds, as JSON (see `restore`): the topic, the quiz question
+        awaiting an answer, the sections quoted and the cards quizzed so far."""
+        return {
+            "topic": self.topic.to_dict() if self.topic else None,
+            "pending": self.pending.id if self.pending else None,
+            "shown": {cid: sorted(s) for cid, s in self._shown.items()},
+            "quizzed": sorted(self._quizzed),
+            "history": self.history[-20:],
+        }
+
+    def restore(self, state: dict) -> None:
+        """Take up a conversation saved by `state` (cards no longer in the decks are dropped)."""
+        by_id = {c.id: c for c in self.tutor.cards}
+
+        def card(key):  # None for anything that is not a card id
+            return by_id.get(key) if isinstance(key, str) else None
+
+        def strings(value) -> list[str]:
+            return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+        topic = state.get("topic") if isinstance(state.get("topic"), dict) else {}
+        on = card(topic.get("card_id"))
+        self.topic = Topic(on, str(topic.get("section") or "")) if on else None
+        self.pending = card(state.get("pending"))
+        shown = state.get("shown") if isinstance(state.get("shown"), dict) else {}
+        self._shown = {
+            cid: {i for i in idx if isinstance(i, int)}
+            for cid, idx in shown.items()
+            if card(cid) and isinstance(idx, list)
+        }
+        self._quizzed = {c for c in strings(state.get("quizzed")) if card(c)}
+        self.history = strings(state.get("history"))[-20:]
+
     # -- the one entry point ----------------------------------------------------------
     def send(self, message: str, defer_demos: bool = False) -> Reply:
         """Reply to one message of the learner.
@@ -180,6 +223,9 @@ class Chat:
             return self._demo(intent.rest, defer_demos)
         if name == "more":
             return self._more()
+        if name == "guide" and is_thanks(text):  # not the whole guide again
+            return Reply("notice", "You're welcome. Ask me something else, or say \"quiz me\".",
+                         intent="thanks", followups=self._suggest())  # fmt: skip
         if name == "guide" or not text:
             return self._guide(name)
         return self._answer(text)
@@ -221,8 +267,12 @@ class Chat:
         )
         self.topic = Topic(hit.card, hit.section.heading)
         self._seen(hit)
-        return Reply("more", answer_markdown(answer), answer=answer, card=hit.card, intent="more",
-                     followups=self._suggest(answer))  # fmt: skip
+        note = ""
+        if hit.card.id != card.id:  # say so before moving on to another card
+            note = f"*That is all the card “{escape_md(card.front)}” says; a related card:*"
+        text = f"{note}\n\n{answer_markdown(answer)}" if note else answer_markdown(answer)
+        return Reply("more", text, answer=answer, card=hit.card, intent="more",
+                     followups=self._suggest(answer), note=note)  # fmt: skip
 
     # -- quizzing ---------------------------------------------------------------------
     def _card_named(self, words: str) -> Card | None:
@@ -358,16 +408,30 @@ def recognizer_for(tutor) -> IntentRecognizer:
 def run_terminal_chat(chat: Chat, input=None, output=None) -> int:
     """An interactive chat in a terminal; `:q` or end of input (Ctrl-D) ends it.
 
-    Returns how many messages were answered.
+    On a terminal the line is read with `readline` (arrow keys, history); replies are plain
+    text (see `Reply.__str__`). Returns how many messages were answered.
     """
+    interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
     output = output or sys.stdout
+    if interactive:
+        import readline  # noqa: F401 - input() gets line editing and history
+
     print("nnqa chat: ask about neural networks; \"quiz me\", \"show me\", \"more\"; "
           ":q to quit.", file=output, flush=True)  # fmt: skip
+
+    def read() -> str:
+        if interactive:
+            try:
+                return builtins.input("\nyou> ") + "\n"
+            except EOFError:
+                return ""
+        print("\nyou> ", end="", file=output, flush=True)
+        return input.readline()
+
     n = 0
     while True:
-        print("\nyou> ", end="", file=output, flush=True)
-        line = input.readline()
+        line = read()
         if not line:  # Ctrl-D
             print(file=output)
             break

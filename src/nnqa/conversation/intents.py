@@ -21,7 +21,7 @@ import numpy as np
 
 from ..search.query import is_small_talk
 
-__all__ = ["Intent", "IntentRecognizer", "EXAMPLES", "COMMANDS"]
+__all__ = ["Intent", "IntentRecognizer", "EXAMPLES", "COMMANDS", "is_thanks"]
 
 # Example phrasings per intent. A message is compared with its deck subjects masked as
 # "it" ("quiz me on LSTMs" -> "quiz me on it"), so the examples say "it" too.
@@ -122,6 +122,22 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w'/ ]+", " ", text.lower()).split())
 
 
+_THANKS = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|great|cool|nice|perfect|awesome|got it)\W+)*"
+    r"(?:thanks?|thank you|thx|ty|cheers)(?:\W+(?:a lot|so much|very much|again))*\W*$",
+    re.I,
+)
+
+
+def is_thanks(message: str) -> bool:
+    """A thank-you, said alone: answered with a short "you're welcome", not the guide.
+
+    >>> is_thanks("great, thanks!"), is_thanks("thanks, what is relu?")
+    (True, False)
+    """
+    return bool(_THANKS.match(message.strip()))
+
+
 def command_of(message: str) -> Intent | None:
     """An exact command or bare word: `/quiz dropout`, `skip`, `show answer`.
 
@@ -136,7 +152,7 @@ def command_of(message: str) -> Intent | None:
         return Intent(COMMANDS[head], 1.0, head, rest)
     if text.rstrip(" !.") in _BARE:
         return Intent(_BARE[text.rstrip(" !.")], 1.0, text)
-    if is_small_talk(message):  # greetings, thanks, "what can you do?"
+    if is_small_talk(message) or is_thanks(message):  # greetings, thanks, "what can you do?"
         return Intent("guide", 1.0, text)
     return None
 

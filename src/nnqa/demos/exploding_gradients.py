@@ -96,9 +96,9 @@ def train(
     return losses, max_grad
 
 
-def first_bad_step(losses: list[float]) -> int:
-    """Index of the first non-finite loss, or -1 if the run stayed finite."""
-    return next((i for i, v in enumerate(losses) if not math.isfinite(v)), -1)
+def first_bad_step(losses: list[float]) -> int | None:
+    """Index of the first non-finite loss, or None if the run stayed finite."""
+    return next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
 
 
 def run(cfg: Config, device: str = "cpu") -> DemoResult:
@@ -125,7 +125,7 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
         finite = [v if math.isfinite(v) else math.nan for v in losses]
         ax.semilogy(range(len(finite)), finite, label=name.replace("_", " "))
         bad = first_bad_step(losses)
-        if bad >= 0:
+        if bad is not None:
             ax.axvline(bad, ls=":", color=ax.lines[-1].get_color())
     ax.set_xlabel("SGD step (dotted line: loss became inf/NaN)")
     ax.set_ylabel("training MSE (log scale)")
@@ -134,13 +134,13 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
 
     def outcome(name: str) -> str:
         bad = first_bad_step(results[name][0])
-        if bad >= 0:
+        if bad is not None:
             return f"became non-finite at step {bad}"
         return f"stayed finite, ending at {results[name][0][-1]:.3g}"
 
     wd_note = (
         ": decay shrinks weights a little each step and cannot stop one huge step"
-        if first_bad_step(results["weight_decay"][0]) >= 0
+        if first_bad_step(results["weight_decay"][0]) is not None
         else ""
     )
     text = (

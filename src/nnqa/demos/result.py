@@ -35,7 +35,8 @@ class DemoResult:
     name: str
     title: str
     figure: Any = field(repr=False, compare=False)  # matplotlib.figure.Figure
-    metrics: dict[str, Any]  # plain floats / ints / lists of numbers, measured this run
+    metrics: dict[str, Any]  # plain floats / ints / lists of numbers, measured this run;
+    # None for what did not happen (a run that never diverged), never a sentinel like -1
     text: str  # a few sentences tying the numbers to the card
     device: str  # where the tensors lived: "cpu", "cuda", "mps"
     seconds: float  # wall time of the computation and plotting

@@ -74,6 +74,44 @@ def layer_grad_norms(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> li
     return [m.weight.grad.norm().item() for m in linears]
 
 
+USABLE = (1e-3, 1e3)  # a first-layer gradient norm that neither vanished nor blew up
+
+
+def explain(layers: int, first: dict, last: dict) -> str:
+    """What the numbers say, honestly at any depth: a gradient that underflowed to 0 is
+    called that (not a ratio of 1e300), and a BatchNorm gradient far above 1 is not
+    called "flowing".
+
+    >>> f = {"sigmoid": 0.0, "tanh": 1e-16, "relu_he": 0.15, "relu_bn": 3e4}
+    >>> "underflowed to exactly 0" in explain(60, f, {"sigmoid": 1e-3})
+    True
+    """
+    s, he, bn = first["sigmoid"], first["relu_he"], first["relu_bn"]
+    if s > 0:
+        versus = f"about {math.log10(he / s):.1f} orders of magnitude more than sigmoid"
+    else:
+        versus = ("where sigmoid's gradient underflowed to exactly 0 (below float32's smallest "
+                  "number, about 1e-45): no signal reaches its first layer at all")  # fmt: skip
+    if bn > USABLE[1]:
+        bn_says = (f"{bn:.2e}: BatchNorm stops the vanishing but, at this depth with its default "
+                   "init, lets the gradient grow far past 1 instead")  # fmt: skip
+    elif bn < USABLE[0]:
+        bn_says = f"{bn:.2e}: at this depth BatchNorm alone does not stop the vanishing"
+    else:
+        bn_says = f"{bn:.2e}, also in a usable range"
+    good = ["ReLU with a good init"] + (["BatchNorm"] if USABLE[0] <= bn <= USABLE[1] else [])
+    return (
+        f"In a {layers}-layer MLP the sigmoid network's first-layer gradient norm is "
+        f"{s:.2e}, against {last['sigmoid']:.2e} at its last hidden layer: the signal shrinks on "
+        f"every step back because sigmoid's slope is at most 0.25. With tanh the first layer "
+        f"gets {first['tanh']:.2e}. ReLU with He initialisation gives the first layer "
+        f"{he:.2e}, {versus}; with BatchNorm (default init) it is {bn_says}. That is the "
+        f"Vanishing Gradient card: squashing activations and poor initialisation starve the "
+        f"early layers; {' and '.join(good)} keep{'s' if len(good) == 1 else ''} the gradient "
+        "in a usable range."
+    )
+
+
 def run(cfg: Config, device: str = "cpu") -> DemoResult:
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
@@ -88,7 +126,8 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
 
     first = {v: norms[v][0] for v in VARIANTS}
     last = {v: norms[v][-1] for v in VARIANTS}
-    ratio = first["relu_he"] / max(first["sigmoid"], 1e-300)
+    # float32 underflows below ~1e-45: a gradient of exactly 0 has no ratio to speak of
+    ratio = first["relu_he"] / first["sigmoid"] if first["sigmoid"] > 0 else None
 
     metrics: dict = {}
     for v in VARIANTS:
@@ -107,17 +146,7 @@ def run(cfg: Config, device: str = "cpu") -> DemoResult:
     ax.set_title(f"Gradient norm per layer, {cfg.layers}-layer MLP at init")
     ax.legend(fontsize=8)
 
-    orders = math.log10(max(ratio, 1e-300))
-    text = (
-        f"In a {cfg.layers}-layer MLP the sigmoid network's first-layer gradient norm is "
-        f"{first['sigmoid']:.2e}, against {last['sigmoid']:.2e} at its last hidden layer: the "
-        f"signal shrinks on every step back because sigmoid's slope is at most 0.25. With tanh "
-        f"the first layer gets {first['tanh']:.2e}. ReLU with He initialisation gives the first "
-        f"layer {first['relu_he']:.2e}, about {orders:.1f} orders of magnitude more than sigmoid, "
-        f"and with BatchNorm (default init) it is {first['relu_bn']:.2e}. That is the Vanishing Gradient card: "
-        f"squashing activations and poor initialisation starve the early layers; ReLU, a good "
-        f"init and BatchNorm keep the gradient flowing."
-    )
+    text = explain(cfg.layers, first, last)
     return DemoResult(
         name=NAME,
         title="Vanishing gradients: per-layer gradient norms in a deep MLP",

@@ -70,7 +70,19 @@ def _print(obj, as_json: bool) -> None:
         print(obj)
 
 
+def _no_input_on_a_terminal(args, what: str) -> bool:
+    """True (after printing the usage) when `what` is neither given nor piped in: reading a
+    terminal would wait for it in silence."""
+    if sys.stdin.isatty():
+        args.usage(sys.stderr)
+        print(f"nnqa: give the {what}, or pipe it in", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_ask(args) -> int:
+    if not args.question and _no_input_on_a_terminal(args, "question"):
+        return 2
     question = " ".join(args.question) if args.question else sys.stdin.read()
     answer = _tutor(args, warm=True).ask(question, k=args.k, deck=args.deck)
     _print(answer, args.json)
@@ -139,6 +151,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    if not args.answer and _no_input_on_a_terminal(args, "answer"):
+        return 2
     tutor = _tutor(args, warm=True, grading=True)
     typed = " ".join(args.answer) if args.answer else sys.stdin.read()
     g = tutor.grade(args.card, typed, section=args.section)
@@ -202,6 +216,9 @@ def cmd_demo(args) -> int:
             )
         return 0
     words = list(args.params)  # options given after NAME land here too
+    if "-h" in words or "--help" in words:
+        print(_demo_help(demos.get_spec(args.name)))
+        return 0
     for flag in ("--json", "--list"):
         if flag in words:
             words.remove(flag)
@@ -219,6 +236,24 @@ def cmd_demo(args) -> int:
     else:
         print(f"{result}\n\nfigure saved to {out}")
     return 0
+
+
+def _demo_help(spec) -> str:
+    """`nnqa demo NAME --help`: what the demo shows and its parameters with their bounds."""
+    lines = [f"usage: nnqa demo {spec.name} [--PARAM VALUE ...] [--out FILE] [--device DEVICE]"
+             " [--json]", "", spec.title]  # fmt: skip
+    lines += [spec.summary] if spec.summary else []
+    lines += ["", "parameters:"]
+    for p in spec.params:
+        if p.choices:
+            allowed = "one of " + ", ".join(p.choices)
+        elif p.min is not None:
+            allowed = f"{p.min} to {p.max}"
+        else:
+            allowed = p.type
+        lines.append(f"  --{p.name.replace('_', '-')} {p.type.upper()}  {allowed}, default "
+                     f"{p.default}" + (f": {p.help}" if p.help else ""))  # fmt: skip
+    return "\n".join(lines)
 
 
 def _linked_cards(args) -> dict[str, list[str]]:
@@ -272,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-k", type=int, default=4, help="how many cards to show (default 4)")
     a.add_argument("--deck", help="only this deck")
     a.add_argument("--json", action="store_true", help="print JSON")
-    a.set_defaults(func=cmd_ask)
+    a.set_defaults(func=cmd_ask, usage=a.print_usage)
 
     ad = sub.add_parser(
         "add", help="import a deck (.apkg, Anki/Quizlet .txt/.csv, .md) into the knowledge folder"
@@ -300,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("answer", nargs="*", help="the typed answer (read from stdin when absent)")
     g.add_argument("--section", help="grade against one section of the card (its heading)")
     g.add_argument("--json", action="store_true", help="print JSON")
-    g.set_defaults(func=cmd_grade)
+    g.set_defaults(func=cmd_grade, usage=g.print_usage)
 
     q = sub.add_parser("quiz", help="an interactive review of due cards (FSRS); :q to stop")
     q.add_argument("--learner", default=os.environ.get("USER", "me"), help="learner id")

@@ -18,6 +18,7 @@ import io
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 import gradio as gr
@@ -26,7 +27,6 @@ from ..answering.answer import Answer
 from ..conversation.chat import Chat, Reply
 from ..decks.cards import Card
 from ..render import (
-    answer_markdown,
     deck_markdown,
     demo_markdown,
     escape_md,
@@ -36,6 +36,7 @@ from ..render import (
 )
 from ..settings import Settings
 from ..tutor import Tutor
+from .visit import Visit
 
 __all__ = ["Web", "demos_registry", "answer_options", "figure_png"]
 
@@ -124,15 +125,32 @@ def _store_errors(handler):
         try:
             return handler(*args, **kwargs)
         except StoreBusy:
-            raise gr.Error("Your progress file is busy (another process is writing to it); "
+            raise user_error("Your progress file is busy (another process is writing to it); "
                            "nothing was lost, try again in a moment.") from None  # fmt: skip
         except StoreDamaged as e:
             print(f"nnqa: {e}", file=sys.stderr)
             raise gr.Error("The progress file on this server is damaged, so reviews cannot be "
                            "saved; whoever runs this app must restore or set it aside (see "
-                           "the server log).") from None  # fmt: skip
+                           "the server log).", print_exception=False) from None  # fmt: skip
 
     return wrapped
+
+
+GUEST_QUIZ = (
+    "*You have no name on the Quiz tab yet: this review counts for this visit only. "
+    "Type your name there to keep your progress.*"
+)
+NO_NAME = "Type your name first, then press Next card: your progress is kept under it."
+EMPTY_ANSWER = (
+    "*Type your answer first, or press **I don't know** to see the card's answer "
+    "(it counts as not remembered). Nothing was recorded.*"
+)
+
+
+def user_error(message: str) -> gr.Error:
+    """A user's mistake as a `gr.Error`: one line in the server log, no traceback."""
+    print(f"nnqa: user error: {message}", file=sys.stderr, flush=True)
+    return gr.Error(message, print_exception=False)
 
 
 class Web:
@@ -148,27 +166,43 @@ class Web:
         self._store = None
         self._lock = threading.Lock()
 
+    def browser_secret(self) -> str:
+        """The key the browser's stored name and chat are sealed with: kept in the data
+        folder, so what a browser stored still opens after the app restarts."""
+        import secrets
+
+        path = self.settings.data_dir / "browser-secret"
+        with self._lock, contextlib.suppress(OSError):
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+                path.chmod(0o600)
+            return path.read_text(encoding="utf-8").strip()
+        return secrets.token_urlsafe(24)  # no writable data folder: sealed for this run only
+
     # -- limits ----------------------------------------------------------------------
     def _question(self, text: Any) -> str:
         if not isinstance(text, str) or not text.strip():
-            raise gr.Error("Type a question first.")
+            raise user_error("Type a question first.")
         cap = self.tutor.settings.max_question_chars
         if len(text) > cap:
-            raise gr.Error(f"Questions are limited to {cap} characters; this one has {len(text)}.")
+            raise user_error(
+                f"Questions are limited to {cap} characters; this one has {len(text)}."
+            )
         return text
 
     def _typed(self, text: Any) -> str:
         text = text if isinstance(text, str) else ""
         cap = self.tutor.settings.max_answer_chars
         if len(text) > cap:
-            raise gr.Error(f"Answers are limited to {cap} characters; this one has {len(text)}.")
+            raise user_error(f"Answers are limited to {cap} characters; this one has {len(text)}.")
         return text
 
     def _card(self, key: str) -> Card:
         try:
             return self.tutor.card(key)
         except (KeyError, TypeError) as e:
-            raise gr.Error(e.args[0] if e.args else str(e)) from None
+            raise user_error(e.args[0] if e.args else str(e)) from None
 
     # -- API endpoints ---------------------------------------------------------------
     def ask(self, question: str, k: int = 4) -> tuple[str, dict]:
@@ -177,7 +211,7 @@ class Web:
         quote, back], suggestions, demos)."""
         most = self.tutor.settings.max_k
         if not isinstance(k, int) or not 1 <= k <= most:
-            raise gr.Error(f"k must be a whole number from 1 to {most}.")
+            raise user_error(f"k must be a whole number from 1 to {most}.")
         answer = self.tutor.ask(self._question(question), k=k)
         return str(answer), answer.to_dict()
 
@@ -198,71 +232,108 @@ class Web:
     def _run(self, name: str, params: dict):
         registry = demos_registry()
         if registry is None:
-            raise gr.Error("This build has no demos.")
+            raise user_error("This build has no demos.")
         if not isinstance(params, dict):
-            raise gr.Error("params must be an object of parameter names to values.")
+            raise user_error("params must be an object of parameter names to values.")
         try:
             return run_demo_on_device(name, params)
         except ValueError as e:  # unknown demo, unknown or out-of-bounds parameter
-            raise gr.Error(str(e)) from None
+            raise user_error(str(e)) from None
         except (TimeoutError, RuntimeError) as e:  # past its time limit, or the worker died
-            raise gr.Error(str(e)) from None
+            raise user_error(str(e)) from None
 
     # -- Ask tab ---------------------------------------------------------------------
+    # Every chat handler appends to the visitor's `Visit` and returns all of its messages
+    # (never the page's copy from when the event started), and the visit as JSON for the
+    # browser's storage: (messages, ..., saved).
     def new_chat(self, learner: str = "", session: str = "") -> Chat:
-        """One visitor's conversation (topic, quiz question), kept in their session state.
+        """One visitor's conversation (topic, quiz question).
 
         Quiz answers in the chat update the learner named on the Quiz tab, or else one
         anonymous learner per browser session (never one schedule shared by all guests).
         """
-        name = (
-            learner.strip()[: self.settings.max_learner_chars] if isinstance(learner, str) else ""
-        )
-        name = name or f"guest-{(session or 'local')[:12]}"
-        quiz = None
-        with contextlib.suppress(ValueError):
-            from ..study.quiz import Quiz
+        name = self._learner_name(learner) or f"guest-{(session or 'local')[:12]}"
+        return Chat(self.tutor, learner=name, quiz=self._chat_quiz(name),
+                    run_demo=lambda n: self._run(n, {}))  # fmt: skip
 
-            quiz = Quiz(name, tutor=self.tutor, store=self.store)  # one store for all visitors
-        return Chat(self.tutor, learner=name, quiz=quiz, run_demo=lambda n: self._run(n, {}))
+    def _learner_name(self, learner: Any) -> str:
+        name = learner.strip() if isinstance(learner, str) else ""
+        return name if len(name) <= self.settings.max_learner_chars else ""
+
+    def _chat_quiz(self, name: str):
+        from ..study.quiz import Quiz
+
+        with contextlib.suppress(ValueError):
+            return Quiz(name, tutor=self.tutor, store=self.store)  # one store for all visitors
+        return None
+
+    def _visit(self, visit: Visit | None, learner: str, request: Any) -> Visit:
+        """This visitor's visit (a new one on their first message), crediting quizzes to the
+        name on the Quiz tab as soon as there is one."""
+        if visit is None:
+            visit = Visit(self.new_chat(learner, getattr(request, "session_hash", "") or ""))
+        name = self._learner_name(learner)
+        if name and visit.chat.learner != name:
+            visit.chat.set_learner(name, self._chat_quiz(name))
+        return visit
 
     def _chat_reply(self, reply: Reply) -> dict:
         """A chat reply as a message: the quoted card, a verdict, a figure, or plain text."""
         options = [{"value": f, "label": _short(f)} for f in reply.followups]
-        if reply.kind == "answer" and reply.answer is not None:
-            seen = {o["value"] for o in options}
-            extra = [o for o in answer_options(reply.answer) if o["value"] not in seen]
-            if extra and any(o["value"].startswith("demo:") for o in extra):
+        if reply.kind in ("answer", "more") and reply.answer is not None:
+            extra = answer_options(reply.answer)
+            asked = {o["label"].removeprefix("Ask: ") for o in extra}  # one button per card
+            options = [o for o in options if o["label"] not in asked and o["value"] not in asked]
+            if any(o["value"].startswith("demo:") for o in extra):
                 options = [o for o in options if o["value"] != "Run the demo"]
-            return {"role": "assistant", "content": answer_markdown(reply.answer),
+            return {"role": "assistant", "content": reply.text,
                     "options": (extra + options)[:6]}  # fmt: skip
         if reply.kind == "demo" and reply.demo is not None:
-            text, metrics, run = demo_markdown(reply.demo, series=False, rows=6)
-            content = [gr.Plot(reply.demo.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
-            return {"role": "assistant", "content": content, "options": options}
+            return self._demo_message(reply.demo, options)
         return {"role": "assistant", "content": reply.text, "options": options}
+
+    def _demo_message(self, result, options: list, waited: float | None = None) -> dict:
+        text, metrics, run = demo_markdown(result, series=False, rows=6, waited=waited)
+        content = [gr.Plot(result.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
+        return {"role": "assistant", "content": content, "options": options}
 
     def chat_submit(
         self,
         question: str,
-        history: list,
-        chat: Chat | None = None,
+        visit: Visit | None = None,
         learner: str = "",
         request: gr.Request = None,
-    ) -> tuple[list, str, Chat, Any]:
-        """A message typed in the chat: the history with it and the tutor's reply.
+    ) -> tuple[list, str, Visit, Any, dict]:
+        """A message typed in the chat: (every message, a cleared box, the visit, a demo to
+        run or nothing, the visit as saved). An empty message does nothing.
 
-        "Show me" is not run here, among the questions: it becomes a demo request (the last
-        output) that `chat_demo` runs in the demo queue, one at a time.
+        "Show me" is not run here, among the questions: it becomes a demo request (the
+        fourth output) that `chat_demo` runs in the demo queue, one at a time.
         """
+        if not isinstance(question, str) or not question.strip():
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         question = self._question(question)
-        chat = chat or self.new_chat(learner, getattr(request, "session_hash", "") or "")
-        reply = chat.send(question, defer_demos=True)
+        visit = self._visit(visit, learner, request)
+        reply = visit.chat.send(question, defer_demos=True)
         user = {"role": "user", "content": escape_md(question)}
         if reply.kind == "demo_request":
             note = {"role": "assistant", "content": reply.text}
-            return [*history, user, note], "", chat, {"name": reply.demo_name, "n": len(history)}
-        return [*history, user, self._chat_reply(reply)], "", chat, gr.skip()
+            messages, job = self._queue_demo(visit, reply.demo_name, user, note)
+            return messages, "", visit, job, visit.to_saved()
+        message = self._chat_reply(reply)
+        if reply.kind == "quiz_question" and visit.chat.learner.startswith("guest-"):
+            message["content"] += f"\n\n{GUEST_QUIZ}"
+        messages = visit.add(user, message)
+        return messages, "", visit, gr.skip(), visit.to_saved()
+
+    def _queue_demo(self, visit: Visit, name: str, user: dict, note: dict) -> tuple[list, dict]:
+        """The note and the job in the visit; the returned job (its ticket makes each one new)
+        only wakes `chat_demo`, which takes the visit's oldest job: two demos asked at once
+        run once each, even if the page's copy of the request changed in between."""
+        visit.add(user)
+        job = {"name": name, "asked": time.monotonic()}
+        messages, ticket = visit.placeholder(note, job)
+        return messages, {**job, "ticket": ticket}
 
     def example_text(self, evt: gr.SelectData) -> str:
         """The question of a clicked example."""
@@ -270,36 +341,65 @@ class Web:
 
     def chat_option(
         self,
-        history: list,
-        chat: Chat | None,
+        visit: Visit | None,
         learner: str,
         evt: gr.SelectData,
         request: gr.Request = None,
-    ) -> tuple[list, Any, Chat]:
-        """A follow-up clicked: ask about a card, queue its demo, or send the suggestion."""
-        chat = chat or self.new_chat(learner, getattr(request, "session_hash", "") or "")
+    ) -> tuple[list, Any, Visit, dict]:
+        """A follow-up clicked: ask about a card, queue its demo, or send the suggestion:
+        (every message, a demo to run or nothing, the visit, the visit as saved)."""
+        visit = self._visit(visit, learner, request)
         kind, _, arg = str(evt.value).partition(":")
         if kind == "demo":
-            spec = demos_registry().get_spec(arg) if demos_registry() else None
-            if spec is None:
-                raise gr.Error("This build has no demos.")
+            if demos_registry() is None:
+                raise user_error("This build has no demos.")
+            try:
+                spec = demos_registry().get_spec(arg)
+            except KeyError as e:  # a button restored from an edited browser storage
+                raise user_error(str(e)) from None
             note = {"role": "assistant", "content": f"⏳ Running *{escape_md(spec.title)}*…"}
-            msg = {"role": "user", "content": f"▶ Run the demo: {escape_md(arg)}"}
-            return [*history, msg, note], {"name": arg, "n": len(history)}, chat
+            user = {"role": "user", "content": f"▶ Run the demo: {escape_md(arg)}"}
+            messages, job = self._queue_demo(visit, arg, user, note)
+            return messages, job, visit, visit.to_saved()
         message = self._card(arg).front if kind == "ask" else str(evt.value)
-        history, _, chat, demo_request = self.chat_submit(message, history, chat)
-        return history, demo_request, chat
+        messages, _, visit, job, saved = self.chat_submit(message, visit, learner, request)
+        return messages, job, visit, saved
 
-    def chat_demo(self, history: list, request: dict | None, progress=gr.Progress()) -> list:  # noqa: B008
-        """Run the demo a follow-up asked for; its figure and numbers replace the ⏳ note."""
-        if not request:
-            return gr.skip()
-        progress(None, desc=f"Running {request['name']}")
-        result = self._run(request["name"], {})
-        text, metrics, run = demo_markdown(result, series=False, rows=6)
-        reply = {"role": "assistant",
-                 "content": [gr.Plot(result.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]}  # fmt: skip
-        return [*history[:-1], reply]
+    def chat_demo(
+        self,
+        visit: Visit | None,
+        job: dict | None,
+        progress=gr.Progress(),  # noqa: B008
+    ) -> tuple[list, dict]:
+        """Run the demo a message asked for; its figure and numbers join the conversation as
+        it is now (after anything asked meanwhile): (every message, the visit as saved)."""
+        job = visit.next_job() if job and visit is not None else None
+        if job is None:
+            return gr.skip(), gr.skip()
+        progress(None, desc=f"Running {job['name']}")
+        followups = [{"value": f, "label": f} for f in ("Quiz me", "Tell me more")]
+        try:
+            result = self._run(job["name"], {})
+        except gr.Error as e:  # timed out or failed: said in the chat, the note settled
+            message = {"role": "assistant", "content": f"⚠ The demo did not finish: {e.message}"}
+        else:
+            waited = time.monotonic() - job.get("asked", time.monotonic())
+            message = self._demo_message(result, followups, waited)
+        done = f"▶ Ran *{escape_md(job['name'].replace('_', ' '))}*: the result is below."
+        messages = visit.settle(job["ticket"], message, done)
+        return messages, visit.to_saved()
+
+    def chat_clear(self, visit: Visit | None, learner: str = "", request: gr.Request = None):
+        """A new chat: no messages, no topic, no quiz question: (messages, visit, saved)."""
+        visit = self._visit(visit, learner, request)
+        visit.clear(self.new_chat(learner, getattr(request, "session_hash", "") or ""))
+        return [], visit, visit.to_saved()
+
+    def chat_restore(self, saved: Any, learner: str = "", request: gr.Request = None):
+        """On page load: the conversation this browser had (from its storage), or a new one:
+        (messages, visit)."""
+        visit = self._visit(None, learner, request)
+        return visit.restore(saved), visit
 
     # -- Quiz tab --------------------------------------------------------------------
     @property
@@ -317,43 +417,100 @@ class Web:
 
         name = learner.strip() if isinstance(learner, str) else ""
         if not name:
-            raise gr.Error("Type your name first: your progress is kept under it.")
+            raise user_error(NO_NAME)
         if len(name) > self.settings.max_learner_chars:
-            raise gr.Error(f"Names are limited to {self.settings.max_learner_chars} characters.")
+            raise user_error(f"Names are limited to {self.settings.max_learner_chars} characters.")
         return Quiz(name, tutor=self.tutor, store=self.store)
 
-    def remembered_learner(self, saved: str, typed: str) -> str:
-        """On page load: the name this browser used last, unless one was typed already."""
-        return typed or saved or ""
+    def learner_to_keep(self, name: str) -> str:
+        """The typed name as the browser keeps it for the next visit."""
+        return self._learner_name(name)
+
+    def remembered_learner(self, saved: str, typed: str) -> Any:
+        """On page load: the name this browser used last, unless one was typed already.
+
+        With no name saved the box is left alone (a skip, not ""), so a name typed while
+        the page was loading is not wiped when this answer arrives."""
+        if typed or not (isinstance(saved, str) and saved):
+            return gr.skip()
+        return saved
+
+    # The Quiz tab's outputs: (front, state, verdict, progress, answer box, Check and
+    # "I don't know" buttons, overrule row, Undo button). One showing of a card takes one
+    # review: after it the answer box and the buttons lock until the next card.
+    def _showing(self, locked: bool) -> tuple:
+        box = gr.update(interactive=not locked)
+        return box, gr.update(interactive=not locked), gr.update(interactive=not locked)
 
     @_store_errors
-    def quiz_next(self, learner: str) -> tuple[str, dict, str, str]:
-        """The learner's next card: (its front, the quiz state, a cleared verdict, progress)."""
+    def quiz_next(self, learner: str) -> tuple:
+        """The learner's next card, or one plain message when no name is typed yet."""
+        if not (isinstance(learner, str) and learner.strip()):
+            return (f"*{NO_NAME}*", {}, "", gr.skip(), *self._showing(True),
+                    gr.update(visible=False), gr.update(visible=False))  # fmt: skip
         quiz = self._quiz(learner)
         card = quiz.next_card()
+        hidden = gr.update(visible=False)
         if card is None:
             front = "### 🎉 Nothing is due\nYou have reviewed every card. Come back later."
-            return front, {}, "", stats_markdown(quiz.stats())
+            return (front, {}, "", stats_markdown(quiz.stats()), *self._showing(True), hidden,
+                    hidden)  # fmt: skip
         front = f"### {escape_md(card.front)}\n{source_md(card)}"
-        return front, {"card": card.id}, "", stats_markdown(quiz.stats())
+        box, check, idk = self._showing(False)
+        box = gr.update(value="", interactive=True)
+        return (front, {"card": card.id}, "", stats_markdown(quiz.stats()), box, check, idk,
+                hidden, hidden)  # fmt: skip
 
     @_store_errors
-    def quiz_check(self, learner: str, typed: str, state: dict) -> tuple[str, dict, str]:
-        """Grade the typed answer to the shown card: (the verdict, the quiz state, progress)."""
+    def quiz_check(self, learner: str, typed: str, state: dict, dont_know: bool = False) -> tuple:
+        """Grade the typed answer to the shown card, once per showing: (verdict, state,
+        progress, answer box, Check, "I don't know", overrule row, Undo).
+
+        An empty answer records nothing (a prompt says how to give up on the card); a
+        second Check of the same showing records nothing either.
+        """
+        skip = (gr.skip(),) * 8
         if not state or "card" not in state:
-            raise gr.Error("Press “Next card” to get a card first.")
+            return ("*Press **Next card** to get a card first.*", *skip[1:])
+        if not dont_know and not (isinstance(typed, str) and typed.strip()):
+            return (EMPTY_ANSWER, *skip[1:])
+        typed = "I don't know" if dont_know else self._typed(typed)
         quiz = self._quiz(learner)
-        review = quiz.answer(state["card"], self._typed(typed))
-        return review_markdown(review), {**state, "review": review.id}, stats_markdown(quiz.stats())
+        with self._lock:  # two clicks on one showing: the second finds it answered
+            if state.get("review") or state.get("checking"):
+                return skip
+            state["checking"] = True
+        try:
+            review = quiz.answer(state["card"], typed)
+        finally:
+            state.pop("checking", None)
+        state["review"] = review.id
+        shown = gr.update(visible=True)
+        return (review_markdown(review), state, stats_markdown(quiz.stats()),
+                *self._showing(True), shown, shown)  # fmt: skip
 
     @_store_errors
     def quiz_override(self, learner: str, state: dict, correct: bool) -> tuple[str, str]:
         """“I was right” / “I was wrong”: re-rate the last review; (the verdict, progress)."""
         if not state or "review" not in state:
-            raise gr.Error("Answer a card first.")
+            raise user_error("Answer a card first.")
         quiz = self._quiz(learner)
         review = quiz.override(state["review"], correct)
         return review_markdown(review), stats_markdown(quiz.stats())
+
+    @_store_errors
+    def quiz_undo(self, learner: str, state: dict) -> tuple:
+        """Undo the review of the shown card: the card is shown again, unanswered, and its
+        schedule is what it was: (verdict, state, progress, answer box, Check, "I don't
+        know", overrule row, Undo)."""
+        if not state or "review" not in state:
+            return ("*Nothing to undo.*", *(gr.skip(),) * 7)
+        quiz = self._quiz(learner)
+        quiz.undo(state["review"])
+        state.pop("review")
+        hidden = gr.update(visible=False)
+        return ("*Review undone: answer again.*", state, stats_markdown(quiz.stats()),
+                *self._showing(False), hidden, hidden)  # fmt: skip
 
     # -- Demos and Deck tabs ---------------------------------------------------------
     def demo_view(self, name: str, *values) -> tuple[Any, str, str, str]:

@@ -35,6 +35,11 @@ CSS = """
 #quiz-front { font-size: 1.1em; min-height: 3.5em; }
 #next-card { align-self: center; max-height: 3.2em; }
 #deck-list { max-height: 70vh; overflow-y: auto; }
+#chat td:last-child, #demo-metrics td:last-child { white-space: nowrap; }  /* 1.531e+07 whole */
+@media (max-width: 640px) {  /* a phone: the title only, so the chat keeps the screen */
+  #intro p { display: none; }
+  #intro h1 { font-size: 1.4em; margin: 0; }
+}
 """
 
 
@@ -83,7 +88,12 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
         analytics_enabled=False,  # no calls home: the app and the Space start offline
     ) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
+        # Kept in the browser for the next visit: the name and the conversation. Outside the
+        # tabs, so they are read on load (inside a tab not shown yet, they were not).
+        secret = web.browser_secret()
+        saved_learner = gr.BrowserState("", storage_key="nnqa-learner", secret=secret)
+        saved_chat = gr.BrowserState({}, storage_key="nnqa-chat", secret=secret)
         with gr.Tabs():
             # -- Ask -------------------------------------------------------------
             with gr.Tab("Ask", id="ask"):
@@ -97,6 +107,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     latex_delimiters=[],
                     buttons=["copy"],
                     feedback_options=None,
+                    group_consecutive_messages=False,  # a demo's result is not glued to an answer
                     elem_id="chat",
                 )
                 with gr.Row():
@@ -109,12 +120,12 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         elem_id="question",
                     )
                     ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    new_btn = gr.Button("New chat", scale=1, min_width=80, elem_id="new-chat")
                 demo_request = gr.State(None)
-                chat_state = gr.State(None)  # this visitor's Chat: topic, quiz question
+                visit = gr.State(None)  # this visitor's Visit: their Chat and every message
 
             # -- Quiz ------------------------------------------------------------
             with gr.Tab("Quiz", id="quiz"):
-                saved_learner = gr.BrowserState("", storage_key="nnqa-learner")
                 quiz_state = gr.State({})
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -140,28 +151,34 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             max_length=limits.max_answer_chars,
                             elem_id="answer",
                         )
-                        check_btn = gr.Button("Check my answer", variant="primary")
+                        with gr.Row():
+                            check_btn = gr.Button("Check my answer", variant="primary",
+                                                  elem_id="check")  # fmt: skip
+                            idk_btn = gr.Button("I don't know", elem_id="dont-know")
                         verdict = gr.Markdown(elem_id="verdict", latex_delimiters=[])
                         with gr.Row(visible=False) as overrule:
                             gr.Markdown("Disagree with the grader?")
                             right_btn = gr.Button("I was right", size="sm")
                             wrong_btn = gr.Button("I was wrong", size="sm")
+                        undo_btn = gr.Button("Undo this review", size="sm", visible=False,
+                                             elem_id="undo")  # fmt: skip
                     with gr.Column(scale=1, min_width=220):
                         gr.Markdown("#### Progress")
                         progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
                 demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
-                next_btn.click(
-                    web.quiz_next, [learner], [front, quiz_state, verdict, progress], **ui
-                ).success(
-                    lambda name: (name.strip(), "", gr.update(visible=False)),
-                    [learner], [saved_learner, typed, overrule], **ui,
-                )  # fmt: skip
-                check = {"fn": web.quiz_check, "inputs": [learner, typed, quiz_state],
-                         "outputs": [verdict, quiz_state, progress]}  # fmt: skip
+                for trigger in (learner.blur, learner.submit):  # the name, kept for a reload
+                    trigger(web.learner_to_keep, [learner], [saved_learner], **ui)
+                showing = [typed, check_btn, idk_btn, overrule, undo_btn]
+                next_btn.click(web.quiz_next, [learner],
+                               [front, quiz_state, verdict, progress, *showing], **ui
+                               ).then(web.learner_to_keep, [learner], [saved_learner], **ui)  # fmt: skip
+                checked = [verdict, quiz_state, progress, *showing]
                 for trigger in (check_btn.click, typed.submit):
-                    trigger(**check, **ui, **ask_limits).success(
-                        lambda: gr.update(visible=True), None, overrule, **ui
-                    )
+                    trigger(web.quiz_check, [learner, typed, quiz_state], checked,
+                            **ui, **ask_limits)  # fmt: skip
+                idk_btn.click(partial(web.quiz_check, dont_know=True),
+                              [learner, typed, quiz_state], checked, **ui, **ask_limits)  # fmt: skip
+                undo_btn.click(web.quiz_undo, [learner, quiz_state], checked, **ui)
                 for btn, correct in ((right_btn, True), (wrong_btn, False)):
                     btn.click(partial(web.quiz_override, correct=correct),
                               [learner, quiz_state], [verdict, progress], **ui)  # fmt: skip
@@ -188,9 +205,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             run_info = gr.Markdown(elem_id="demo-run")
                             demo_text = gr.Markdown(latex_delimiters=[])
                             metrics = gr.Markdown(elem_id="demo-metrics", latex_delimiters=[])
+                    shown = [figure, demo_text, metrics, run_info]  # another demo's: cleared
                     picker.change(
-                        lambda name: [gr.update(visible=n == name) for n, *_ in panels],
-                        [picker], [p for _, p, _, _ in panels], **ui, queue=False,
+                        lambda name: [gr.update(visible=n == name) for n, *_ in panels]
+                        + [None, "", "", ""],
+                        [picker], [p for _, p, _, _ in panels] + shown, **ui, queue=False,
                     )  # fmt: skip
                     for name, _, run_btn, inputs in panels:
                         run_btn.click(partial(web.demo_view, name), inputs,
@@ -209,22 +228,22 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 search.change(web.deck_view, [search], [deck], **ui, queue=False)
 
         # -- API endpoints (stable names for gradio_client) ----------------------------
-        # The chat's events are wired here, once the Quiz tab's remembered learner exists.
-        chat_in = [question, chatbot, chat_state, saved_learner]
-        chat_out = [chatbot, question, chat_state, demo_request]
+        # The chat's events are wired here, once the Quiz tab's learner name exists. Each
+        # returns every message of the visit (appended to, never replaced) and saves it.
+        chat_in = [question, visit, learner]
+        chat_out = [chatbot, question, visit, demo_request, saved_chat]
         for trigger in (question.submit, ask_btn.click):
             trigger(web.chat_submit, chat_in, chat_out, **ui, **ask_limits)
         chatbot.example_select(web.example_text, None, question, **ui).then(
             web.chat_submit, chat_in, chat_out, **ui, **ask_limits
         )
-        chatbot.option_select(
-            web.chat_option,
-            [chatbot, chat_state, saved_learner],
-            [chatbot, demo_request, chat_state],
-            **ui,
-            **ask_limits,
-        )
-        demo_request.change(web.chat_demo, [chatbot, demo_request], [chatbot], **ui, **demo_limits)
+        chatbot.option_select(web.chat_option, [visit, learner],
+                              [chatbot, demo_request, visit, saved_chat], **ui, **ask_limits)  # fmt: skip
+        demo_request.change(web.chat_demo, [visit, demo_request], [chatbot, saved_chat],
+                            **ui, **demo_limits)  # fmt: skip
+        for trigger in (new_btn.click, chatbot.clear):
+            trigger(web.chat_clear, [visit, learner], [chatbot, visit, saved_chat], **ui)
+        demo.load(web.chat_restore, [saved_chat, saved_learner], [chatbot, visit], **ui)
 
         gr.api(web.ask, api_name="ask", **ask_limits)
         gr.api(web.grade, api_name="grade", **ask_limits)

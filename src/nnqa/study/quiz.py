@@ -15,6 +15,7 @@ argument parsing (see `cli`, which calls `run_terminal_quiz` and prints `Stats`)
 
 from __future__ import annotations
 
+import builtins
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -264,6 +265,18 @@ class Quiz:
         return Review(review_id, self.learner, card.id, card.front, grade, rating, after.due,
                       when, logged.machine_verdict, verdict)  # fmt: skip
 
+    def undo(self, review_id: int) -> None:
+        """Take back this learner's latest review of a card (see `Store.undo`): the card's
+        schedule is what it was before, and the review is gone from the log.
+
+        Raises:
+            KeyError: no such review for this learner, or not the card's latest.
+        """
+        if self.store.review(review_id).learner != self.learner:
+            raise NotFound(f"review {review_id} is not {self.learner!r}'s")
+        self.store.undo(review_id)
+        self._personalise()
+
     def stats(self) -> Stats:
         """Due and new counts, and retention from the review log (overall and per card)."""
         now = self.clock()
@@ -294,20 +307,39 @@ class Quiz:
         )
 
 
+TERMINAL_HELP = (
+    "Type your answer and press Enter; :idk if you don't know (counts as not remembered), "
+    ":right / :wrong to overrule the last verdict, :undo to take it back, :q to stop."
+)
+
+
 def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None = None) -> int:
     """Interactive review in a terminal: front, typed answer, verdict; returns reviews done.
 
     ``:q`` or end of input (Ctrl-D) stops (every review is already saved); ``:right`` and
-    ``:wrong`` overrule the last verdict.
+    ``:wrong`` overrule the last verdict, ``:undo`` takes it back (the card comes again);
+    ``:idk`` is "I don't know". An empty line records nothing: it says what to type.
     """
+    interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
     output = output or sys.stdout
     quiz = quiz or Quiz(learner)
     last: Review | None = None
     done = 0
+    if interactive:
+        import readline  # noqa: F401 - input() gets line editing
 
     def say(text: str = "") -> None:
         print(text, file=output, flush=True)
+
+    def read() -> str:
+        if interactive:
+            try:
+                return builtins.input("> ") + "\n"
+            except EOFError:
+                return ""
+        print("> ", end="", file=output, flush=True)
+        return input.readline()
 
     while True:
         card = quiz.next_card()
@@ -315,8 +347,7 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
             say("Nothing due and no new cards: come back later.")
             break
         say(f"\nQ: {card.front}")
-        print("> ", end="", file=output, flush=True)
-        line = input.readline()
+        line = read()
         if not line:  # Ctrl-D
             say()
             break
@@ -324,14 +355,21 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
         command = typed.strip().lower()
         if command in (":q", ":quit"):
             break
-        if command in (":right", ":wrong"):
+        if not command:  # not a silent failure: nothing is recorded
+            say(TERMINAL_HELP)
+            continue
+        if command in (":right", ":wrong", ":undo"):
             if last is None:
-                say("Nothing to overrule yet.")
+                say("Nothing to overrule or undo yet.")
+            elif command == ":undo":
+                quiz.undo(last.id)
+                say(f"Took back the review of {last.front!r}.")
+                last, done = None, done - 1
             else:
                 last = quiz.override(last.id, command == ":right")
                 say(str(last))
             continue
-        last = quiz.answer(card.id, typed)
+        last = quiz.answer(card.id, "I don't know" if command == ":idk" else typed)
         done += 1
         say(str(last))
     say(str(quiz.stats()).split("\n", 1)[0])

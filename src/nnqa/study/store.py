@@ -424,6 +424,37 @@ class Store:
 
         self._write(write)
 
+    def undo(self, review_id: int) -> LoggedReview:
+        """Take back a card's latest review: its log row goes, and the card's schedule is what
+        the review before it left (or none, for a card reviewed once). One transaction.
+
+        Raises:
+            NotFound: no such review, or a later review of the same card exists.
+        """
+
+        def write(con):
+            row = con.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no review with id {review_id}")
+            key = (row["learner"], row["card_id"])
+            later = con.execute(
+                "SELECT 1 FROM reviews WHERE learner = ? AND card_id = ? AND id > ?",
+                (*key, review_id),
+            ).fetchone()
+            if later is not None:
+                raise NotFound(f"review {review_id} is not the card's latest; only that is undone")
+            con.execute("DELETE FROM schedule WHERE learner = ? AND card_id = ?", key)
+            con.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            before = con.execute(
+                "SELECT * FROM reviews WHERE learner = ? AND card_id = ? ORDER BY id DESC LIMIT 1",
+                key,
+            ).fetchone()
+            if before is not None:
+                self._set_schedule(con, self._row(before), before["id"])
+            return self._row(row)
+
+        return self._write(write)
+
     @staticmethod
     def _row(row: sqlite3.Row) -> LoggedReview:
         return LoggedReview(**dict(zip(row.keys(), row, strict=True)))
