@@ -31,8 +31,16 @@ SHARED = ROOT.parent / "shared" / "data" / "decks"
 FLOOR_CUT = 0.45  # the fixed cut on the dense + BM25 score before the answerability model
 SETS = [
     ("blind: neural networks", ROOT / "knowledge" / "neural_networks.txt", "blind/retrieval_nn"),
-    ("blind: programming", SHARED / "programming_basics" / "cards.jsonl", "blind/retrieval_programming"),
-    ("blind: geology + presidents", SHARED / "geology_and_us_presidents" / "cards.jsonl", "blind/retrieval_geology"),
+    (
+        "blind: programming",
+        SHARED / "programming_basics" / "cards.jsonl",
+        "blind/retrieval_programming",
+    ),
+    (
+        "blind: geology + presidents",
+        SHARED / "geology_and_us_presidents" / "cards.jsonl",
+        "blind/retrieval_geology",
+    ),
     ("tuning: neural networks", ROOT / "knowledge" / "neural_networks.txt", "questions"),
     ("held-out (seen once)", ROOT / "knowledge" / "neural_networks.txt", "heldout/questions"),
 ]
@@ -61,7 +69,9 @@ def measure(tutor, items) -> dict:
     from nnqa.search.query import clean
 
     n = {"answerable": 0, "unanswerable": 0}
-    got = {k: {"top1": 0, "top3": 0, "abstained_un": 0, "abstained_ans": 0} for k in ("model", "floor")}
+    got = {
+        k: {"top1": 0, "top3": 0, "abstained_un": 0, "abstained_ans": 0} for k in ("model", "floor")
+    }
     misses = []
     for it in items:
         q, want = it["question"], set(it.get("cards") or [])
@@ -122,7 +132,9 @@ def main() -> int:
             know = Path(tmp) / name.replace(" ", "_").replace(":", "") / "knowledge"
             know.mkdir(parents=True)
             if deck.suffix == ".jsonl":
-                (know / f"{deck.parent.name}.md").write_text(jsonl_to_markdown(deck), encoding="utf-8")
+                (know / f"{deck.parent.name}.md").write_text(
+                    jsonl_to_markdown(deck), encoding="utf-8"
+                )
             else:  # the deck and what its author keeps beside it (glossary, demo links)
                 for f in deck.parent.glob(f"{deck.stem}.*"):
                     (know / f.name).write_bytes(f.read_bytes())
@@ -141,12 +153,17 @@ def main() -> int:
         for name, r in results.items():
             print(f"\n{name}:\n  " + "\n  ".join(r["misses"]))
     out = ROOT / "docs" / "retrieval_quality.json"
-    meta = {"machine": "2 shared AMD EPYC cores, 24 GiB, no GPU", "seconds": round(time.time() - t0)}
+    meta = {
+        "machine": "2 shared AMD EPYC cores, 24 GiB, no GPU",
+        "seconds": round(time.time() - t0),
+    }
     out.write_text(json.dumps({**meta, "sets": results}, indent=1) + "\n", encoding="utf-8")
     blind = [r for n, r in results.items() if n.startswith("blind")]
     gain = sum(r["model"]["abstention"] - r["floor"]["abstention"] for r in blind)
     top1 = sum(r["model"]["top1"] - r["floor"]["top1"] for r in blind)
-    print(f"\nblind sets, summed over decks: abstention {gain:+.1%}, top-1 {top1:+.1%} vs the floor")
+    print(
+        f"\nblind sets, summed over decks: abstention {gain:+.1%}, top-1 {top1:+.1%} vs the floor"
+    )
     return 0 if gain >= 0 and top1 >= -0.05 else 1
 
 

@@ -168,7 +168,11 @@ def far_questions(rng: random.Random) -> list[str]:
 def bank_questions(rng: random.Random, n: int = 300) -> list[str]:
     """Off-deck questions whose scores in a deck calibrate it (stored with the model)."""
     far = far_questions(random.Random(7))[-n // 2 :]  # disjoint from the far questions used
-    med = [r["question"] for r in _jsonl(SHARED / "qa" / "medquad.jsonl") if r["collection"] == "1_CancerGov_QA"]
+    med = [
+        r["question"]
+        for r in _jsonl(SHARED / "qa" / "medquad.jsonl")
+        if r["collection"] == "1_CancerGov_QA"
+    ]
     rng.shuffle(med)
     return far + med[: n - len(far)]
 

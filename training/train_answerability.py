@@ -191,7 +191,14 @@ def main(argv=None) -> int:
         sets = z["sets"].item()
     else:
         # a provisional model: the features need the bank, not the coefficients
-        net0 = (zeros, zeros + 1, np.zeros((len(zeros), HIDDEN)), np.zeros(HIDDEN), np.zeros(HIDDEN), 0)
+        net0 = (
+            zeros,
+            zeros + 1,
+            np.zeros((len(zeros), HIDDEN)),
+            np.zeros(HIDDEN),
+            np.zeros(HIDDEN),
+            0,
+        )
         write_model(args.out, bank, bank_texts, embedder.model_id, net0, {})
         sets = {}
         with tempfile.TemporaryDirectory() as tmp:
