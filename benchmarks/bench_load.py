@@ -6,11 +6,14 @@ threads, each with its own `gradio_client.Client`, sending a seeded mix of `/ask
 `/grade` requests (questions from tests/data/questions.jsonl, answers from
 tests/data/grading.jsonl) for `--seconds`, at most `--max-requests` in all. Checks that every
 request was answered (none lost, none failed) and that every answer equals the one given
-alone; reports p50/p95 latency and throughput. The learners run in this process, on the
-same machine as the server: on a small machine they take CPU from it too.
+alone; reports p50/p95 latency and throughput. With `--demos N`, N more clients run
+PyTorch demos through `/demo` back to back the whole time (the heaviest thing the app does);
+their results are checked too (the same metrics as alone, a figure every time). The
+learners run in this process, on the same machine as the server: on a small machine they
+take CPU from it too.
 
     HF_HUB_OFFLINE=1 python benchmarks/bench_load.py [--learners 32] [--seconds 60]
-        [--max-requests 20000] [--json [PATH]]
+        [--demos 2] [--max-requests 20000] [--json [PATH]]
 
 `tests/test_load.py` runs a small version of the same check against the test app.
 """
@@ -45,6 +48,53 @@ def workload() -> list[tuple[str, tuple]]:
 def canonical(result) -> str:
     """A result as comparable text (tuples and lists alike, keys sorted)."""
     return json.dumps(result, sort_keys=True, default=str)
+
+
+# Demos at small, seeded settings: the same metrics every run (their timings excluded).
+DEMOS = [("perceptron", {}), ("vanishing_gradients", {}), ("activation_functions", {}),
+         ("backpropagation", {})]  # fmt: skip
+
+
+def demo_key(result) -> str:
+    """A demo's result without what varies between runs (seconds, device)."""
+    _png, res = result
+    keep = {k: v for k, v in res.items() if k not in ("seconds", "device", "waited_seconds")}
+    keep["metrics"] = {k: v for k, v in (res.get("metrics") or {}).items() if "second" not in k}
+    return canonical(keep)
+
+
+def run_demos(url: str, n: int, deadline: float, expected: dict[str, str]) -> dict:
+    """`n` clients running demos back to back until `deadline`; counts and mismatches."""
+    from gradio_client import Client
+
+    out = {"sent": 0, "answered": 0, "errors": [], "mismatches": []}
+    lock = threading.Lock()
+
+    def runner(k: int) -> None:
+        client = Client(url, verbose=False)
+        i = k
+        while time.perf_counter() < deadline:
+            name, params = DEMOS[i % len(DEMOS)]
+            i += 1
+            with lock:
+                out["sent"] += 1
+            try:
+                got = client.submit(name, params, api_name="/demo").result(timeout=180)
+            except Exception as e:
+                with lock:
+                    out["errors"].append(f"demo {name}: {type(e).__name__}: {e}")
+                continue
+            with lock:
+                out["answered"] += 1
+                if not str(got[0]).startswith("data:image/png") or demo_key(got) != expected[name]:
+                    out["mismatches"].append(f"demo {name}")
+        client.close()
+
+    threads = [threading.Thread(target=runner, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    out["threads"] = threads
+    return out
 
 
 def baseline(url: str, items: list[tuple[str, tuple]]) -> dict[int, str]:
@@ -170,6 +220,7 @@ def main() -> int:
     p.add_argument("--learners", type=int, default=32)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--max-requests", type=int, default=20_000, help="stop after this many")
+    p.add_argument("--demos", type=int, default=0, help="clients running demos alongside")
     p.add_argument("--json", nargs="?", const="-", help="write the results as JSON (to PATH)")
     args = p.parse_args()
 
@@ -181,14 +232,30 @@ def main() -> int:
             baseline(url, items[:4])  # warm the model, the index and the grader
             expected = baseline(url, items)
             alone = (time.perf_counter() - t) / (len(items) + 4)
+            demos = None
+            if args.demos:
+                from gradio_client import Client
+
+                c = Client(url, verbose=False)
+                demo_expected = {n: demo_key(c.predict(n, p, api_name="/demo")) for n, p in DEMOS}
+                c.close()
+                deadline = time.perf_counter() + args.seconds
+                demos = run_demos(url, args.demos, deadline, demo_expected)
             run = run_learners(url, items, expected, args.learners, args.seconds,
                                args.max_requests)  # fmt: skip
+            if demos:
+                for th in demos.pop("threads"):
+                    th.join()
             server_mb = _rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
     res = summary(run, args.learners)
     res["alone_mean_latency_s"] = round(alone, 3)
+    if demos:
+        res["demos"] = {"clients": args.demos, "sent": demos["sent"], "answered": demos["answered"],
+                        "errors": len(demos["errors"]), "mismatches": len(demos["mismatches"]),
+                        "samples": (demos["errors"] + demos["mismatches"])[:5]}  # fmt: skip
     res["server_peak_rss_mb"] = server_mb
     res["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
                       "processor": platform.machine(), "python": platform.python_version()}  # fmt: skip
@@ -204,7 +271,14 @@ def main() -> int:
             f"latency p50 {lat['p50']} s, p95 {lat['p95']} s, max {lat['max']} s; "
             f"throughput {res['throughput_rps']} req/s (alone: {alone:.3f} s each)"
         )
+        if demos:
+            d = res["demos"]
+            print(f"alongside: {d['clients']} demo clients, {d['answered']}/{d['sent']} demos "
+                  f"answered, {d['errors']} errors, {d['mismatches']} differ from alone")  # fmt: skip
     ok = res["errors"] == 0 and res["lost"] == 0 and res["mismatches"] == 0
+    if demos:
+        d = res["demos"]
+        ok = ok and d["errors"] == 0 and d["mismatches"] == 0 and d["answered"] == d["sent"]
     return 0 if ok else 1
 
 
