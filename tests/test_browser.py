@@ -175,7 +175,7 @@ def test_a_question_asked_while_a_demo_runs_keeps_every_message(page):
     assert "the result is below" in " ".join(texts[:asked])  # the ⏳ note says where it went
     _shot(page, "demo-then-question")
     # What the chat holds follows the page: its topic is dropout, the last card on screen.
-    _ask(page, "quiz me")
+    _ask(page, "quiz me on that")
     chat.get_by_text("Quiz: What is dropout").wait_for(timeout=30_000)
 
 

@@ -238,9 +238,19 @@ def test_terminal_replies_are_plain_text(chat):
     assert "**" not in text and "_Type" not in text and "\\" not in text
 
 
+def test_quiz_me_after_a_quote_asks_another_card_unless_pointed_at(chat):
+    """The quoted card's answer is on screen: a bare "quiz me" would give it away."""
+    chat.send("what is dropout?")
+    bare = chat.send("quiz me")
+    assert bare.kind == "quiz_question" and bare.card.front != DROP
+    chat.send("stop")
+    chat.send("what is dropout?")
+    assert chat.send("quiz me on it").card.front == DROP  # asked for by the learner
+
+
 def test_a_saved_chat_takes_up_its_topic_and_quiz_question(chat, tutor):
     chat.send("what is the vanishing gradient problem?")
-    chat.send("quiz me")
+    chat.send("quiz me on that")
     again = Chat(tutor, learner="ana", quiz=chat.quiz)
     again.restore(json.loads(json.dumps(chat.state())))
     reply = again.send("gradients get tiny going back through many layers")

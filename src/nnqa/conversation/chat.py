@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..answering.answer import GUIDE, Answer, Hit
-from ..answering.followup import Topic, follow, topic_after
+from ..answering.followup import Topic, follow, points_back, topic_after
 from ..answering.policy import answers
 from ..decks.cards import Card
 from ..grading import Grade
@@ -128,6 +128,7 @@ class Chat:
         self._last: Answer | None = None  # the last quoted answer (for its related cards)
         self._shown: dict[str, set[int]] = {}  # card id -> sections quoted so far
         self._quizzed: set[str] = set()  # cards asked in this conversation
+        self._on_screen: str | None = None  # the card the last reply quoted
         self._run_demo = run_demo
         self._lock = threading.Lock()
 
@@ -201,6 +202,9 @@ class Chat:
         with self._lock, reading():  # one state of the decks for the whole message
             intent = self.intents.recognise(text, in_quiz=self.pending is not None)
             reply = self._dispatch(text, intent, defer_demos)
+            # the card whose answer the learner has just been shown ("quiz me" skips it)
+            best = reply.answer.best if reply.kind == "answer" and reply.answer else None
+            self._on_screen = best.card.id if best is not None else None
             if text:
                 self.history.append(text)
             return reply
@@ -217,8 +221,8 @@ class Chat:
             self.pending = None
             return Reply("notice", "Quiz stopped. Ask me anything, or say \"quiz me\" again.",
                          intent=name, followups=self._suggest())  # fmt: skip
-        if name == "quiz":
-            return self._ask_quiz(intent.rest)
+        if name == "quiz":  # "quiz me on that" asks for the card on screen; "quiz me" not
+            return self._ask_quiz(intent.rest, pointed=points_back(text))
         if name == "demo":
             return self._demo(intent.rest, defer_demos)
         if name == "more":
@@ -292,15 +296,20 @@ class Chat:
             (c for c in self.quiz.cards if c.id not in scheduled and c.id not in exclude), None
         )
 
-    def _ask_quiz(self, about: str = "") -> Reply:
+    def _ask_quiz(self, about: str = "", pointed: bool = False) -> Reply:
         card = self._card_named(about) if about else None
         if about and card is None:
             return Reply("notice", f"I have no card on {escape_md(about)!s}. Say \"quiz me\" for the "
                          "next card due.", intent="quiz", followups=("Quiz me",))  # fmt: skip
-        if card is None and self.topic and self.topic.card.id not in self._quizzed:
-            card = self.topic.card
+        skip = self._quizzed | ({self.pending.id} if self.pending else set())
+        if card is None and self.topic and self.topic.card.id not in skip:
+            if pointed or self.topic.card.id != self._on_screen:
+                card = self.topic.card
+            else:  # its answer is on screen: quiz a card on the same thread instead
+                near = [self.tutor.cards[cs.card] for cs in self.tutor.rank(self.topic.card.front)]
+                card = next((c for c in near[1:6] if c.id not in skip), None)
         if card is None:
-            card = self._next_due(self._quizzed | ({self.pending.id} if self.pending else set()))
+            card = self._next_due(skip | ({self._on_screen} if self._on_screen else set()))
         if card is None:
             return Reply("notice", "Nothing is due and every card has been reviewed: "
                          "come back later.", intent="quiz")  # fmt: skip
