@@ -255,3 +255,15 @@ def test_a_saved_chat_takes_up_its_topic_and_quiz_question(chat, tutor):
     again.restore(json.loads(json.dumps(chat.state())))
     reply = again.send("gradients get tiny going back through many layers")
     assert reply.kind == "grade" and reply.card.front == VG
+
+
+def test_a_comparison_quotes_the_other_side_never_the_same_quote_again(chat):
+    """ "and how is that different from L2?" after dropout: the dropout card is on screen."""
+    chat.send("what is an RNN?")
+    other = chat.send("how does it differ from an LSTM?")
+    assert other.kind == "answer" and other.answer.best.card.front == LSTM
+    chat.send("what is dropout?")
+    again = chat.send("and how is that different from L2?")
+    assert again.answer.abstained or again.answer.best.card.front != DROP
+    none = chat.send("what is dropout?") and chat.send("how is it different from a decision tree?")
+    assert none.answer.abstained  # no card on the other side: no card compares them

@@ -84,6 +84,14 @@ _GENERIC = frozenset(
 _ASPECT_WORDS = re.compile("|".join(ASPECTS.values()), re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\d+")
 # "why does that help?" asks about the quote just given, not about the topic's causes.
+# "how is that different from L2?", "compared to batch norm", "X vs Y": the other side of a
+# comparison with the topic is what the learner has not seen yet.
+_COMPARED = re.compile(
+    r"\b(?:differ(?:ent|s|ence)?\s+(?:from|to|than)|compared?\s+(?:to|with)|compares\s+(?:to|with)"
+    r"|versus|vs\.?|as opposed to|unlike|rather than|instead of)\s+(?P<other>[^?!.,;]+)",
+    re.IGNORECASE,
+)
+
 _WHY_IT_HELPS = re.compile(
     r"\bwhy\b.*\b(help\w*|work\w*|better|useful|good|matter\w*|important|needed|necessary)\b",
     re.IGNORECASE,
@@ -250,6 +258,17 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
     `rank`, `cards` and `vocab`). One `rank` call: one encode.
     """
     res = resolve(text, topic)
+    compared = _COMPARED.search(text) if topic is not None and points_back(text) else None
+    if compared:  # the topic's card is on screen: answer with the card on the other side
+        other = compared.group("other").strip()
+        ranked = retriever.rank(other, card_pos=card_pos)
+        answered = bool(ranked) and ranked[0].score >= ABSTAIN_BELOW
+        if answered and ranked[0].card != _pos(retriever, topic):
+            return replace(res, query=other, reason="comparison: the other side"), ranked
+        if not answered:  # no card on the other side: none compares them (never the same quote)
+            below = [replace(cs, score=min(cs.score, ABSTAIN_BELOW / 2)) for cs in ranked]
+            return replace(res, query=other, reason="comparison: no card on the other side"), below
+        # the topic's own card names the other side ("how does it contrast with ..."): read on
     ranked = retriever.rank(res.query, card_pos=card_pos)
     # the query's aspect words may have been rewritten ("stop them"): apply the message's
     ranked = [
@@ -288,6 +307,10 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
     # low (it is "it" they asked about), never abstain
     mine = replace(mine, score=max(mine.score, ABSTAIN_BELOW))
     return res, [mine] + [cs for cs in ranked if cs.card != pos]
+
+
+def _pos(retriever, topic: Topic) -> int | None:
+    return next((i for i, c in enumerate(retriever.cards) if c.id == topic.card.id), None)
 
 
 def topic_after(cards, ranked, res: Resolution, topic: Topic | None) -> Topic | None:
