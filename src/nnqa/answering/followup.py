@@ -92,6 +92,8 @@ _COMPARED = re.compile(
     re.IGNORECASE,
 )
 
+_COMPARING = re.compile(r"\b(contrast|differ|compar|versus|vs\b)\w*", re.IGNORECASE)
+
 _WHY_IT_HELPS = re.compile(
     r"\bwhy\b.*\b(help\w*|work\w*|better|useful|good|matter\w*|important|needed|necessary)\b",
     re.IGNORECASE,
@@ -265,10 +267,12 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
         answered = bool(ranked) and ranked[0].score >= ABSTAIN_BELOW
         if answered and ranked[0].card != _pos(retriever, topic):
             return replace(res, query=other, reason="comparison: the other side"), ranked
-        if not answered:  # no card on the other side: none compares them (never the same quote)
+        # the topic's own card is a comparison ("... how does it contrast with other
+        # machine learning algorithms?"): read on, it answers
+        if not (answered and _COMPARING.search(topic.card.front)):
+            # no card on the other side: none compares them (never the same quote again)
             below = [replace(cs, score=min(cs.score, ABSTAIN_BELOW / 2)) for cs in ranked]
             return replace(res, query=other, reason="comparison: no card on the other side"), below
-        # the topic's own card names the other side ("how does it contrast with ..."): read on
     ranked = retriever.rank(res.query, card_pos=card_pos)
     # the query's aspect words may have been rewritten ("stop them"): apply the message's
     ranked = [
