@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nnqa.render import counts_markdown
 from nnqa.study import store as store_mod
 from nnqa.study.quiz import Quiz, rating_for, run_terminal_quiz
 from nnqa.study.store import Store
@@ -281,6 +282,8 @@ def test_counts_new_learning_due_and_done_for_now(tutor, tmp_path):
     c = quiz.counts()
     assert (c.new, c.learning, c.due) == (0, 0, 0) and c.done and c.next_due is not None
     assert quiz.next_card() is None
+    assert counts_markdown(c, clock.now).startswith("🎉 **Done for now**")
+    assert "next card comes back in 1m." in counts_markdown(c, clock.now)
     clock.now += timedelta(minutes=2)
     c = quiz.counts()
     assert (c.new, c.learning, c.due) == (0, 1, 0) and not c.done

@@ -240,7 +240,7 @@ def counts_markdown(counts, now: datetime | None = None) -> str:
     if counts.done:
         later = ""
         if counts.next_due is not None and now is not None:
-            later = f" The next card is due {due_phrase(counts.next_due, now)}."
+            later = f" The next card comes back in {interval_phrase(counts.next_due, now)}."
         return f"🎉 **Done for now**: nothing is due and no new card is left.{later}"
     return f"**{counts.new}** new · **{counts.learning}** learning · **{counts.due}** due"
 
