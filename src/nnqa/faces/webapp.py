@@ -41,6 +41,8 @@ CSS = """
 @media (max-width: 640px) {  /* a phone: the title only, so the chat keeps the screen */
   #intro p { display: none; }
   #intro h1 { font-size: 1.4em; margin: 0; }
+  #ratings { flex-wrap: wrap !important; }  /* two by two: "3 · Good · 10m" on one line */
+  #ratings > button { flex: 1 1 40% !important; white-space: nowrap; }
 }
 """
 

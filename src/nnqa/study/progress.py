@@ -197,6 +197,7 @@ def progress_figure(p: Progress, desired_retention: float | None = None):
         ax_due.set_title(f"Due in the next {len(p.forecast)} days")
         x = dates(d for d, _ in p.forecast)
         ax_due.bar(x, [n for _, n in p.forecast], color="#9467bd")
+        ax_due.set_xticks(x[:: max(1, len(x) // 6)])  # every 5th day: no "Nov 29Dec 01" pile-up
         ax_due.set_ylabel("cards due")
 
         ax_cards.set_title("Card histories (most reviewed)")
