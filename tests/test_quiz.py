@@ -101,7 +101,7 @@ def test_terminal_quiz_reads_answers_and_overrides(tutor, tmp_path):
     out = io.StringIO()
     done = run_terminal_quiz(
         "ana",
-        input=io.StringIO("subset of ML using neural nets\n:right\nidk\n:q\n"),
+        input=io.StringIO("subset of ML using neural nets\n\n:right\nidk\n\n:q\n"),
         output=out,
         quiz=quiz,
     )
@@ -213,7 +213,7 @@ def test_terminal_quiz_empty_line_records_nothing_and_undo_takes_back(tutor, tmp
     quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
     out = io.StringIO()
     done = run_terminal_quiz(
-        "ana", input=io.StringIO("\n:idk\n:undo\nsubset of ML using neural nets\n:q\n"),
+        "ana", input=io.StringIO("\n:idk\n\n:undo\nsubset of ML using neural nets\n\n:q\n"),
         output=out, quiz=quiz,
     )  # fmt: skip
     text = out.getvalue()
@@ -290,3 +290,20 @@ def test_counts_new_learning_due_and_done_for_now(tutor, tmp_path):
     clock.now += timedelta(days=60)
     c = quiz.counts()
     assert (c.learning, c.due) == (1, 1) and str(c) == "0 new · 1 learning · 1 due"
+
+
+def test_terminal_quiz_shows_each_rating_s_interval_and_records_the_one_chosen(tutor, tmp_path):
+    import io
+
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
+    out = io.StringIO()
+    n = len(tutor.cards)
+    done = run_terminal_quiz(
+        "ana", input=io.StringIO("idk\n7\n4\nidk\n:q\n"), output=out, quiz=quiz
+    )  # "7" is no rating: asked again; then Easy; the second answer is never rated
+    text = out.getvalue()
+    assert f"{n} new · 0 learning · 0 due\nQ: " in text
+    assert "[1 Again 1m] · 2 Hard 6m · 3 Good 10m · 4 Easy " in text  # Again suggested
+    assert "Press 1 Again, 2 Hard, 3 Good or 4 Easy, or Enter for Again." in text
+    assert "Rated Easy; due again in " in text and "nothing recorded for this card" in text
+    assert done == 1 and [r.rating for r in quiz.store.reviews("ana")] == [4]

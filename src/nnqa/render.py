@@ -22,6 +22,7 @@ __all__ = [
     "answer_markdown",
     "answer_text",
     "checked_markdown",
+    "checked_text",
     "counts_markdown",
     "deck_markdown",
     "demo_markdown",
@@ -30,6 +31,7 @@ __all__ = [
     "grade_markdown",
     "interval_phrase",
     "rating_label",
+    "ratings_text",
     "markdown_text",
     "number",
     "quote_md",
@@ -347,6 +349,21 @@ def checked_markdown(checked) -> str:
         f"\n\n**How well did you remember it?** The grader suggests **{name}**: press a "
         "button below, or the keys **1**–**4**."
     )
+
+
+def ratings_text(checked) -> str:
+    """The four ratings of a checked answer with their next intervals, the grader's choice
+    in brackets: "1 Again 1m · [2 Hard 6m] · 3 Good 10m · 4 Easy 8d"."""
+    parts = []
+    for r, name in RATING_NAMES.items():
+        part = f"{r} {name} {interval_phrase(checked.due[r], checked.at)}"
+        parts.append(f"[{part}]" if r == checked.suggested else part)
+    return " · ".join(parts)
+
+
+def checked_text(checked) -> str:
+    """A checked, not yet recorded answer as plain text: the grade, then the ratings."""
+    return f"{checked.grade}\n{ratings_text(checked)}"
 
 
 def review_text(review) -> str:

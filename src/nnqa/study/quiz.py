@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from ..decks.cards import Card, find_card
 from ..errors import InputError, NotFound
 from ..grading import Grade, Grader, recalibrate
-from ..render import RATING_NAMES, review_text
+from ..render import RATING_NAMES, checked_text, due_phrase, review_text
 from ..settings import Settings, retention
 from .store import LoggedReview, Store, utc
 
@@ -106,6 +106,9 @@ class Checked:
     due: dict  # {rating: datetime}, what each rating would schedule
     at: datetime  # when it was checked: the review's time
     card_before: str | None  # the card's FSRS state then (JSON), None for a new card
+
+    def __str__(self) -> str:
+        return checked_text(self)
 
     def to_dict(self) -> dict:
         return {
@@ -453,11 +456,14 @@ TERMINAL_HELP = (
 
 
 def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None = None) -> int:
-    """Interactive review in a terminal: front, typed answer, verdict; returns reviews done.
+    """Interactive review in a terminal, as Anki's: front, typed answer, the grade with the
+    four ratings and their next intervals, then a rating; returns reviews done.
 
-    ``:q`` or end of input (Ctrl-D) stops (every review is already saved); ``:right`` and
+    After the grade, Enter keeps the grader's rating (in brackets) and 1-4 choose one; the
+    review is recorded then, once. ``:q`` or end of input (Ctrl-D) stops (every rated
+    review is already saved; an answer not yet rated is not recorded); ``:right`` and
     ``:wrong`` overrule the last verdict, ``:undo`` takes it back (the card comes again);
-    ``:idk`` is "I don't know". An empty line records nothing: it says what to type.
+    ``:idk`` is "I don't know". An empty answer records nothing: it says what to type.
     """
     interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
@@ -471,21 +477,35 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
     def say(text: str = "") -> None:
         print(text, file=output, flush=True)
 
-    def read() -> str:
+    def read(prompt: str = "> ") -> str:
         if interactive:
             try:
-                return builtins.input("> ") + "\n"
+                return builtins.input(prompt) + "\n"
             except EOFError:
                 return ""
-        print("> ", end="", file=output, flush=True)
+        print(prompt, end="", file=output, flush=True)
         return input.readline()
+
+    def rating(checked: Checked) -> int | None:
+        """The learner's rating: Enter for the grader's, 1-4; None to stop unrated."""
+        suggested = RATING_NAMES[checked.suggested]
+        while True:
+            line = read(f"rate 1-4 (Enter: {suggested})> ")
+            key = line.strip().lower()
+            if not line or key in (":q", ":quit"):
+                return None
+            if not key:
+                return checked.suggested
+            if key in ("1", "2", "3", "4"):
+                return int(key)
+            say(f"Press 1 Again, 2 Hard, 3 Good or 4 Easy, or Enter for {suggested}.")
 
     while True:
         card = quiz.next_card()
         if card is None:
             say("Nothing due and no new cards: come back later.")
             break
-        say(f"\nQ: {card.front}")
+        say(f"\n{quiz.counts()}\nQ: {card.front}")
         line = read()
         if not line:  # Ctrl-D
             say()
@@ -508,8 +528,16 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
                 last = quiz.override(last.id, command == ":right")
                 say(str(last))
             continue
-        last = quiz.answer(card.id, "I don't know" if command == ":idk" else typed)
+        checked = quiz.check(card.id, "I don't know" if command == ":idk" else typed)
+        say(str(checked))
+        chosen = rating(checked)
+        if chosen is None:
+            say("\nNot rated: nothing recorded for this card.")
+            break
+        last = quiz.commit(checked, chosen)
         done += 1
-        say(str(last))
+        say(
+            f"Rated {RATING_NAMES[last.rating]}; due again {due_phrase(last.due, last.reviewed_at)}."
+        )
     say(str(quiz.stats()).split("\n", 1)[0])
     return done
