@@ -397,3 +397,18 @@ def test_the_review_screen_labels_each_rating_with_its_interval_and_counts_the_s
     assert [ax.get_title() for ax in fig.axes][:2] == ["Reviews per day",
                                                        "Retention per week (not Again)"]  # fmt: skip
     assert sum(p.get_height() for p in fig.axes[0].patches) == 1  # the one review
+
+
+def test_done_for_now_when_nothing_is_due_and_no_new_card_is_left(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    for _ in range(len(app_server.tutor.cards)):  # every card rated Easy: days away
+        _, state, *_ = web.quiz_next("ida")
+        web.quiz_check("ida", "no idea", state)
+        web.quiz_rate("ida", state, 4)
+    front, state, _, _, counts, box, *_ = web.quiz_next("ida")
+    assert front.startswith("### 🎉 Done for now") and state == {}
+    assert counts.startswith("🎉 **Done for now**: nothing is due and no new card is left.")
+    assert re.search(r"The next card comes back in \d+d\.$", counts)
+    assert box["interactive"] is False

@@ -470,7 +470,7 @@ class Web:
         card = quiz.next_card()
         counts = self._counts(quiz)
         if card is None:
-            front = "### 🎉 Done for now\nNothing is due and every card has been seen."
+            front = "### 🎉 Done for now\nPress **Next card** when the next one is due (above)."
             return (front, {}, "", stats_markdown(quiz.stats()), counts, *self._screen("none"))
         front = f"### {escape_md(card.front)}\n{source_md(card)}"
         state = {"card": card.id, "shown": time.monotonic()}
