@@ -119,8 +119,10 @@ def test_quiz_progress_persists_across_visits(app_server):
     web = Web(app_server.tutor)
     front, state, *_ = web.quiz_next("ana")
     assert state["card"] and front.startswith("### ")
-    verdict, state, progress, *_ = web.quiz_check("ana", "no idea", state)
-    assert "❌" in verdict and "Due again" in verdict and "The card's answer" in verdict
+    _, state, verdict, *_ = web.quiz_check("ana", "no idea", state)
+    assert "❌" in verdict and "suggests **Again**" in verdict and "The card's answer" in verdict
+    _, state, verdict, progress, *_ = web.quiz_rate("ana", state, 1)
+    assert "❌" in verdict and "Due again" in verdict and "(rated Again)" in verdict
     assert _progress(progress)[2:] == ("1", "0%")
     verdict, progress = web.quiz_override("ana", state, True)
     assert "overruled" in verdict and _progress(progress)[2:] == ("1", "100%")
@@ -252,9 +254,13 @@ def test_two_checks_of_one_showing_record_one_review(app_server):
     _, state, *_ = web.quiz_next("eve")
     with ThreadPoolExecutor(4) as pool:  # a double click: both events see the same showing
         outs = list(pool.map(lambda _: web.quiz_check("eve", "no idea", state), range(4)))
-    assert sum("Due again" in str(o[0]) for o in outs) == 1
+    assert sum("How well did you remember" in str(o[2]) for o in outs) == 1
+    assert Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve") == []
+    with ThreadPoolExecutor(4) as pool:  # a click and a key press on the ratings
+        outs = list(pool.map(lambda r: web.quiz_rate("eve", state, r), (1, 3, 1, 3)))
+    assert sum("Due again" in str(o[2]) for o in outs) == 1
     assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
-    verdict, *_ = web.quiz_check("eve", "   ", web.quiz_next("eve")[1])
+    _, _, verdict, *_ = web.quiz_check("eve", "   ", web.quiz_next("eve")[1])
     assert "Nothing was recorded" in verdict  # an empty answer is a prompt, not a failure
     assert len(Store(app_server.dir / "data" / "progress.sqlite3").reviews("eve")) == 1
 
@@ -366,3 +372,43 @@ def test_page_load_never_wipes_a_name_typed_while_loading(app_server):
     assert web.remembered_learner("", "") == gr.skip()
     assert web.remembered_learner("ana", "") == "ana"
     assert web.remembered_learner("ana", "bea") == gr.skip()
+
+
+def test_the_review_screen_labels_each_rating_with_its_interval_and_counts_the_session(
+    app_server,
+):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    front, state, _, _, counts, *_ = web.quiz_next("fay")
+    n = len(app_server.tutor.cards)
+    assert counts == f"**{n}** new · **0** learning · **0** due"
+    out = web.quiz_check("fay", "no idea", state)
+    ratings, buttons = out[10], out[11:15]
+    assert ratings["visible"] and out[5]["interactive"] is False  # the answer box locked
+    labels = [b["value"] for b in buttons]
+    assert [re.match(r"(\d) · (\w+) · ", x).groups() for x in labels] == [
+        ("1", "Again"), ("2", "Hard"), ("3", "Good"), ("4", "Easy")]  # fmt: skip
+    assert [b["variant"] for b in buttons] == ["primary"] + ["secondary"] * 3  # suggested
+    out = web.quiz_rate("fay", state, 2)
+    assert out[4] == f"**{n - 1}** new · **0** learning · **0** due"  # back in 6m
+    assert "(rated Hard)" in out[2] and not out[10]["visible"] and out[9]["visible"]  # Undo
+    fig = web.quiz_plot("fay")
+    assert [ax.get_title() for ax in fig.axes][:2] == ["Reviews per day",
+                                                       "Retention per week (not Again)"]  # fmt: skip
+    assert sum(p.get_height() for p in fig.axes[0].patches) == 1  # the one review
+
+
+def test_done_for_now_when_nothing_is_due_and_no_new_card_is_left(app_server):
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    for _ in range(len(app_server.tutor.cards)):  # every card rated Easy: days away
+        _, state, *_ = web.quiz_next("ida")
+        web.quiz_check("ida", "no idea", state)
+        web.quiz_rate("ida", state, 4)
+    front, state, _, _, counts, box, *_ = web.quiz_next("ida")
+    assert front.startswith("### 🎉 Done for now") and state == {}
+    assert counts.startswith("🎉 **Done for now**: nothing is due and no new card is left.")
+    assert re.search(r"The next card comes back in \d+d\.$", counts)
+    assert box["interactive"] is False

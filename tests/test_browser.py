@@ -111,7 +111,8 @@ def test_quiz_grades_an_answer_and_takes_an_override(page):
     verdict = page.locator("#verdict")
     verdict.get_by_text("The card's answer").wait_for(timeout=30_000)
     assert re.search(r"(Correct|Partly right|Not yet) · score", verdict.inner_text())
-    assert "Due again" in verdict.inner_text()
+    page.locator("#rate-1").click()
+    verdict.get_by_text("Due again").wait_for(timeout=30_000)
     page.get_by_role("button", name="I was right").click()
     verdict.get_by_text("You overruled the grader").wait_for(timeout=30_000)
     page.locator("#progress").get_by_text("100%").wait_for()
@@ -235,20 +236,63 @@ def test_quiz_tab_takes_one_review_per_showing_and_undoes_it(page, app_server):
     assert _reviews(app_server, "dora") == []
     page.fill("#answer textarea", "no idea at all")
     check.click()
-    page.wait_for_selector("#check[disabled]", timeout=30_000)  # locked with the verdict
-    assert "Due again" in page.locator("#verdict").inner_text()
+    page.wait_for_selector("#check[disabled]", timeout=30_000)  # locked with the grade
     assert page.locator("#answer textarea").is_disabled()
+    page.locator("#rate-1").click()
+    page.locator("#verdict").get_by_text("Due again").wait_for(timeout=30_000)
     check.click(force=True)  # a locked button: nothing happens
+    page.keyboard.press("3")  # nor does a rating key once the showing is rated
     page.wait_for_timeout(1_000)
-    assert len(_reviews(app_server, "dora")) == 1
+    assert [r.rating for r in _reviews(app_server, "dora")] == [1]
     _shot(page, "quiz-locked")
     page.locator("#undo").click()
     page.locator("#verdict").get_by_text("Review undone").wait_for(timeout=30_000)
     assert _reviews(app_server, "dora") == [] and not check.is_disabled()
-    page.locator("#dont-know").click()  # giving up is a choice: recorded as not remembered
-    page.wait_for_selector("#check[disabled]", timeout=30_000)
+    page.locator("#dont-know").click()  # giving up is a choice: Again is suggested
+    page.locator("#rate-1.primary, #rate-1[class*='primary']").wait_for(timeout=30_000)
+    page.keyboard.press("1")
+    page.locator("#verdict").get_by_text("Due again").wait_for(timeout=30_000)
     [r] = _reviews(app_server, "dora")
     assert r.typed == "I don't know" and r.rating == 1
+
+
+def test_review_screen_rates_with_the_keyboard_at_the_previewed_interval(page, app_server):
+    from datetime import datetime, timedelta
+
+    page.get_by_role("tab", name="Quiz").click()
+    page.fill("#learner textarea, #learner input", "gus")
+    page.get_by_role("button", name="Next card").click()
+    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    counts = page.locator("#quiz-counts")
+    n = len(app_server.tutor.cards)
+    assert re.sub(r"\s+", " ", counts.inner_text()).strip() == f"{n} new · 0 learning · 0 due"
+    page.fill("#answer textarea", "units are dropped at random while training")
+    page.locator("#answer textarea").press("Enter")  # Enter checks
+    page.locator("#ratings").wait_for(timeout=30_000)
+    labels = [page.locator(f"#rate-{r}").inner_text() for r in (1, 2, 3, 4)]
+    pattern = r"(\d) · (Again|Hard|Good|Easy) · (<1m|\d+(?:\.\d)?(?:m|h|d|mo|y))"
+    parsed = [re.fullmatch(pattern, x.strip()).groups() for x in labels]
+    assert [p[:2] for p in parsed] == [("1", "Again"), ("2", "Hard"), ("3", "Good"), ("4", "Easy")]
+    suggested = page.locator("#ratings button.primary")
+    assert suggested.count() == 1  # the grader's choice, highlighted
+    assert _reviews(app_server, "gus") == []  # checking records nothing
+    _shot(page, "review-screen")
+    checked_at = datetime.now().astimezone()
+    page.keyboard.press("3")  # Good
+    page.locator("#verdict").get_by_text("(rated Good)").wait_for(timeout=30_000)
+    [r] = _reviews(app_server, "gus")
+    assert r.rating == 3
+    good = parsed[2][2]  # "10m" for a new card: due 10 minutes after the check
+    minutes = {"m": 1, "h": 60, "d": 1440}[good[-1]] * float(good[:-1])
+    due = datetime.fromisoformat(r.due) - datetime.fromisoformat(r.reviewed_at)
+    assert abs(due - timedelta(minutes=minutes)) < timedelta(minutes=1), (good, due)
+    assert abs(datetime.fromisoformat(r.reviewed_at) - checked_at) < timedelta(minutes=1)
+    counts.get_by_text(f"{n - 1}").wait_for(timeout=10_000)  # one card fewer is new
+    assert not page.locator("#ratings").is_visible()
+    page.get_by_text("Progress in pictures").click()
+    page.locator("#show-progress").click()
+    page.locator("#progress-plot img").wait_for(timeout=30_000)
+    _shot(page, "review-progress")
 
 
 def test_mistakes_get_one_plain_message_not_red_errors(page):

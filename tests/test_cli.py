@@ -184,6 +184,8 @@ def test_terminal_quiz_edits_lines_and_an_empty_line_records_nothing(workdir):
     at = t.expect(b"Type your answer and press Enter; :idk", timeout=30, after=at)
     at = t.expect(b"> ", timeout=30, after=at)  # the next prompt: readline reads again
     t.type(b"neural netsx\x1b[D\x1b[C\x7f\r")
+    at = t.expect(b"rate 1-4 (Enter: ", timeout=60, after=at)  # the grade, then the ratings
+    t.type(b"\r")  # the grader's rating
     t.expect(b"due again", timeout=60, after=at)
     assert b"^[[" not in t.seen
     t.type(b":q\r")

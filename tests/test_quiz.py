@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nnqa.render import counts_markdown
 from nnqa.study import store as store_mod
 from nnqa.study.quiz import Quiz, rating_for, run_terminal_quiz
 from nnqa.study.store import Store
@@ -100,7 +101,7 @@ def test_terminal_quiz_reads_answers_and_overrides(tutor, tmp_path):
     out = io.StringIO()
     done = run_terminal_quiz(
         "ana",
-        input=io.StringIO("subset of ML using neural nets\n:right\nidk\n:q\n"),
+        input=io.StringIO("subset of ML using neural nets\n\n:right\nidk\n\n:q\n"),
         output=out,
         quiz=quiz,
     )
@@ -212,7 +213,7 @@ def test_terminal_quiz_empty_line_records_nothing_and_undo_takes_back(tutor, tmp
     quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
     out = io.StringIO()
     done = run_terminal_quiz(
-        "ana", input=io.StringIO("\n:idk\n:undo\nsubset of ML using neural nets\n:q\n"),
+        "ana", input=io.StringIO("\n:idk\n\n:undo\nsubset of ML using neural nets\n\n:q\n"),
         output=out, quiz=quiz,
     )  # fmt: skip
     text = out.getvalue()
@@ -221,3 +222,88 @@ def test_terminal_quiz_empty_line_records_nothing_and_undo_takes_back(tutor, tmp
     [r] = quiz.store.reviews("ana")  # the :idk review was undone; the typed one stays
     assert r.typed == "subset of ML using neural nets" and done == 1
     assert text.count("Q: What is deep learning") == 3  # the same card until it is answered
+
+
+# ---------------------------------------------------------------- the review screen (issue 15)
+
+
+@pytest.mark.parametrize("reviews_before", [0, 1])
+def test_preview_intervals_grow_from_again_to_easy_and_record_nothing(
+    tutor, tmp_path, reviews_before
+):
+    clock = Clock()
+    store = Store(tmp_path / "p.sqlite3")
+    quiz = Quiz("ana", tutor=tutor, store=store, clock=clock)
+    card = quiz.card(DROPOUT)
+    for _ in range(reviews_before):  # a card in review, not a new one
+        quiz.answer(card.id, card.back)
+        clock.now += timedelta(days=30)
+    n = len(store.reviews("ana"))
+    due = quiz.preview(card.id)
+    assert sorted(due) == [1, 2, 3, 4]
+    assert clock.now < due[1] < due[2] < due[3] < due[4]
+    checked = quiz.check(card.id, "no idea")
+    assert checked.due == due and checked.suggested == 1
+    assert len(store.reviews("ana")) == n  # neither records a review
+
+
+def test_commit_records_one_review_with_the_pressed_rating_due_as_previewed(tutor, tmp_path):
+    clock = Clock()
+    store = Store(tmp_path / "p.sqlite3")
+    quiz = Quiz("ana", tutor=tutor, store=store, clock=clock)
+    card = quiz.card(DROPOUT)
+    checked = quiz.check(card.id, "no idea")  # the grader says Again
+    clock.now += timedelta(seconds=20)  # the learner thinks, then presses Good
+    review = quiz.commit(checked, 3)
+    [logged] = store.reviews("ana")
+    assert logged.id == review.id and logged.rating == 3 == review.rating
+    assert review.due == checked.due[3]
+    assert store.schedule("ana")[card.id]["due"] == checked.due[3].isoformat()
+    assert logged.machine_verdict == "incorrect" and logged.override == "correct"
+    with pytest.raises(ValueError, match="reviewed since it was checked"):
+        quiz.commit(checked, 4)  # one review per showing
+    with pytest.raises(ValueError, match="a rating is 1"):
+        quiz.commit(quiz.check(card.id, "x"), 5)
+    assert len(store.reviews("ana")) == 1
+    # answer() is still check + commit with the grader's rating
+    relu = quiz.card(RELU)
+    r = quiz.answer(relu.id, relu.back)
+    assert r.rating == rating_for(r.grade.verdict, r.grade.score) and r.override is None
+
+
+def test_counts_new_learning_due_and_done_for_now(tutor, tmp_path):
+    clock = Clock()
+    cards = [tutor.card(DROPOUT), tutor.card(RELU)]
+    quiz = Quiz("ana", grader=tutor.grader, cards=cards, store=Store(tmp_path / "p.sqlite3"),
+                clock=clock)  # fmt: skip
+    assert (quiz.counts().new, quiz.counts().learning, quiz.counts().due) == (2, 0, 0)
+    quiz.commit(quiz.check(cards[0].id, "no idea"), 1)  # Again: back in a minute, learning
+    quiz.commit(quiz.check(cards[1].id, cards[1].back), 4)  # Easy: days away, in review
+    c = quiz.counts()
+    assert (c.new, c.learning, c.due) == (0, 0, 0) and c.done and c.next_due is not None
+    assert quiz.next_card() is None
+    assert counts_markdown(c, clock.now).startswith("🎉 **Done for now**")
+    assert "next card comes back in 1m." in counts_markdown(c, clock.now)
+    clock.now += timedelta(minutes=2)
+    c = quiz.counts()
+    assert (c.new, c.learning, c.due) == (0, 1, 0) and not c.done
+    clock.now += timedelta(days=60)
+    c = quiz.counts()
+    assert (c.learning, c.due) == (1, 1) and str(c) == "0 new · 1 learning · 1 due"
+
+
+def test_terminal_quiz_shows_each_rating_s_interval_and_records_the_one_chosen(tutor, tmp_path):
+    import io
+
+    quiz = Quiz("ana", tutor=tutor, store=Store(tmp_path / "p.sqlite3"), clock=Clock())
+    out = io.StringIO()
+    n = len(tutor.cards)
+    done = run_terminal_quiz(
+        "ana", input=io.StringIO("idk\n7\n4\nidk\n:q\n"), output=out, quiz=quiz
+    )  # "7" is no rating: asked again; then Easy; the second answer is never rated
+    text = out.getvalue()
+    assert f"{n} new · 0 learning · 0 due\nQ: " in text
+    assert "[1 Again 1m] · 2 Hard 6m · 3 Good 10m · 4 Easy " in text  # Again suggested
+    assert "Press 1 Again, 2 Hard, 3 Good or 4 Easy, or Enter for Again." in text
+    assert "Rated Easy; due again in " in text and "nothing recorded for this card" in text
+    assert done == 1 and [r.rating for r in quiz.store.reviews("ana")] == [4]

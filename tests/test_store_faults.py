@@ -45,14 +45,18 @@ def test_a_file_locked_by_another_process_gives_store_busy_and_loses_nothing(tut
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(StoreBusy, match=r"progress\.sqlite3 is locked by another"):
             quiz.answer(card.id, TYPED)
+        state = {"card": card.id}
+        web.quiz_check("ana", TYPED, state)  # grading writes nothing: the rating does
         with pytest.raises(gr.Error, match="busy .* nothing was lost"):
-            web.quiz_check("ana", TYPED, {"card": card.id})
+            web.quiz_rate("ana", state, 3)
         assert [r.id for r in quiz.store.reviews("ana")] == [first.id]  # still readable
     finally:
         holder.stdin.close()
         holder.wait(10)
-    second = quiz.answer(card.id, TYPED)  # the lock is gone: reviews go on
-    assert [r.id for r in Store(path).reviews("ana")] == [first.id, second.id]
+    web.quiz_rate("ana", state, 3)  # the lock is gone: the same rating goes through
+    second = quiz.answer(card.id, TYPED)  # and reviews go on
+    assert [r.rating for r in Store(path).reviews("ana")][1] == 3
+    assert [r.id for r in Store(path).reviews("ana")][::2] == [first.id, second.id]
     assert Store(path).integrity() == "ok"
 
 

@@ -21,11 +21,17 @@ __all__ = [
     "RATING_NAMES",
     "answer_markdown",
     "answer_text",
+    "checked_markdown",
+    "checked_text",
+    "counts_markdown",
     "deck_markdown",
     "demo_markdown",
     "due_phrase",
     "escape_md",
     "grade_markdown",
+    "interval_phrase",
+    "rating_label",
+    "ratings_text",
     "markdown_text",
     "number",
     "quote_md",
@@ -201,6 +207,46 @@ def due_phrase(due: datetime, now: datetime) -> str:
     return f"in {round(secs / 86400)} days ({due:%Y-%m-%d})"
 
 
+def interval_phrase(due: datetime, now: datetime) -> str:
+    """How far away a due date is, as Anki prints it on a rating button: "1m", "10m", "3h",
+    "4d", "2mo", "1.5y".
+
+    >>> from datetime import timedelta
+    >>> t = datetime(2025, 1, 1)
+    >>> [interval_phrase(t + d, t) for d in (timedelta(seconds=20), timedelta(minutes=5.5),
+    ...     timedelta(hours=3), timedelta(days=4), timedelta(days=75), timedelta(days=550))]
+    ['<1m', '6m', '3h', '4d', '2.5mo', '1.5y']
+    """
+    secs = (due - now).total_seconds()
+    days = secs / 86400
+    if secs < 60:
+        return "<1m"
+    if secs < 3600:
+        return f"{round(secs / 60)}m"
+    if days < 1:
+        return f"{round(secs / 3600)}h"
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}".removesuffix(".0") + "mo"
+    return f"{days / 365:.1f}".removesuffix(".0") + "y"
+
+
+def rating_label(rating: int, due: datetime, now: datetime) -> str:
+    """A rating button's label: the rating's key, name and next interval ("3 · Good · 10m")."""
+    return f"{rating} · {RATING_NAMES[rating]} · {interval_phrase(due, now)}"
+
+
+def counts_markdown(counts, now: datetime | None = None) -> str:
+    """The session's numbers above the card, or "done for now" when nothing is left."""
+    if counts.done:
+        later = ""
+        if counts.next_due is not None and now is not None:
+            later = f" The next card comes back in {interval_phrase(counts.next_due, now)}."
+        return f"🎉 **Done for now**: nothing is due and no new card is left.{later}"
+    return f"**{counts.new}** new · **{counts.learning}** learning · **{counts.due}** due"
+
+
 def source_md(card, score: float | None = None) -> str:
     """Where a card comes from (file:line, deck), and how well it matched."""
     parts = [f"📄 {escape_md(card.where)}", escape_md(card.deck)]
@@ -294,6 +340,30 @@ def grade_markdown(grade, due: str = "", overruled: str = "", rating: int | None
         rated = f" (rated {RATING_NAMES[rating]})" if rating else ""
         lines += ["", f"🗓 Due again **{escape_md(due)}**{rated}."]
     return "\n".join(lines)
+
+
+def checked_markdown(checked) -> str:
+    """A checked, not yet recorded answer: the grade, and the rating the grader suggests."""
+    name = RATING_NAMES[checked.suggested]
+    return grade_markdown(checked.grade) + (
+        f"\n\n**How well did you remember it?** The grader suggests **{name}**: press a "
+        "button below, or the keys **1**–**4**."
+    )
+
+
+def ratings_text(checked) -> str:
+    """The four ratings of a checked answer with their next intervals, the grader's choice
+    in brackets: "1 Again 1m · [2 Hard 6m] · 3 Good 10m · 4 Easy 8d"."""
+    parts = []
+    for r, name in RATING_NAMES.items():
+        part = f"{r} {name} {interval_phrase(checked.due[r], checked.at)}"
+        parts.append(f"[{part}]" if r == checked.suggested else part)
+    return " · ".join(parts)
+
+
+def checked_text(checked) -> str:
+    """A checked, not yet recorded answer as plain text: the grade, then the ratings."""
+    return f"{checked.grade}\n{ratings_text(checked)}"
 
 
 def review_text(review) -> str:

@@ -27,9 +27,12 @@ from ..answering.answer import Answer
 from ..conversation.chat import Chat, Reply
 from ..decks.cards import Card
 from ..render import (
+    checked_markdown,
+    counts_markdown,
     deck_markdown,
     demo_markdown,
     escape_md,
+    rating_label,
     review_markdown,
     source_md,
     stats_markdown,
@@ -435,59 +438,92 @@ class Web:
             return gr.skip()
         return saved
 
-    # The Quiz tab's outputs: (front, state, verdict, progress, answer box, Check and
-    # "I don't know" buttons, overrule row, Undo button). One showing of a card takes one
-    # review: after it the answer box and the buttons lock until the next card.
-    def _showing(self, locked: bool) -> tuple:
-        box = gr.update(interactive=not locked)
-        return box, gr.update(interactive=not locked), gr.update(interactive=not locked)
+    # The Quiz tab's outputs, the same for every quiz handler (see `QUIZ_OUTPUTS`): front,
+    # state, verdict, progress, counts, then the screen: answer box, Check, "I don't know",
+    # overrule row, Undo, rating row, its four buttons. A showing goes answer -> checked
+    # (graded, nothing recorded, ratings shown) -> rated (one review recorded, Undo shown).
+    def _screen(self, stage: str, checked=None) -> tuple:
+        """The screen's updates for a stage: "answer", "checked", "rated" or "none"."""
+        box = gr.update(interactive=stage == "answer")
+        if stage == "answer":
+            box = gr.update(value="", interactive=True)
+        open_ = gr.update(interactive=stage == "answer")
+        after = gr.update(visible=stage == "rated")
+        buttons = [gr.update(visible=False)] * 4
+        if checked is not None:
+            buttons = [
+                gr.update(value=rating_label(r, checked.due[r], checked.at), visible=True,
+                          variant="primary" if r == checked.suggested else "secondary")
+                for r in (1, 2, 3, 4)
+            ]  # fmt: skip
+        return (box, open_, open_, after, after, gr.update(visible=stage == "checked"), *buttons)
+
+    def _counts(self, quiz) -> str:
+        return counts_markdown(quiz.counts(), quiz.clock())
 
     @_store_errors
     def quiz_next(self, learner: str) -> tuple:
         """The learner's next card, or one plain message when no name is typed yet."""
         if not (isinstance(learner, str) and learner.strip()):
-            return (f"*{NO_NAME}*", {}, "", gr.skip(), *self._showing(True),
-                    gr.update(visible=False), gr.update(visible=False))  # fmt: skip
+            return (f"*{NO_NAME}*", {}, "", gr.skip(), gr.skip(), *self._screen("none"))
         quiz = self._quiz(learner)
         card = quiz.next_card()
-        hidden = gr.update(visible=False)
+        counts = self._counts(quiz)
         if card is None:
-            front = "### 🎉 Nothing is due\nYou have reviewed every card. Come back later."
-            return (front, {}, "", stats_markdown(quiz.stats()), *self._showing(True), hidden,
-                    hidden)  # fmt: skip
+            front = "### 🎉 Done for now\nPress **Next card** when the next one is due (above)."
+            return (front, {}, "", stats_markdown(quiz.stats()), counts, *self._screen("none"))
         front = f"### {escape_md(card.front)}\n{source_md(card)}"
-        box, check, idk = self._showing(False)
-        box = gr.update(value="", interactive=True)
-        return (front, {"card": card.id}, "", stats_markdown(quiz.stats()), box, check, idk,
-                hidden, hidden)  # fmt: skip
+        state = {"card": card.id, "shown": time.monotonic()}
+        return (front, state, "", stats_markdown(quiz.stats()), counts, *self._screen("answer"))
 
     @_store_errors
     def quiz_check(self, learner: str, typed: str, state: dict, dont_know: bool = False) -> tuple:
-        """Grade the typed answer to the shown card, once per showing: (verdict, state,
-        progress, answer box, Check, "I don't know", overrule row, Undo).
+        """Grade the typed answer to the shown card, recording nothing yet: the grade and the
+        four rating buttons, each with its next interval, the grader's choice preselected.
 
-        An empty answer records nothing (a prompt says how to give up on the card); a
-        second Check of the same showing records nothing either.
+        An empty answer is a prompt (how to give up on the card); a second Check of the same
+        showing changes nothing. The rating buttons record the review (`quiz_rate`).
         """
-        skip = (gr.skip(),) * 8
+        skip = (gr.skip(),) * (5 + 10)
         if not state or "card" not in state:
-            return ("*Press **Next card** to get a card first.*", *skip[1:])
+            return (gr.skip(), gr.skip(), "*Press **Next card** to get a card first.*",
+                    *skip[3:])  # fmt: skip
         if not dont_know and not (isinstance(typed, str) and typed.strip()):
-            return (EMPTY_ANSWER, *skip[1:])
+            return (gr.skip(), gr.skip(), EMPTY_ANSWER, *skip[3:])
         typed = "I don't know" if dont_know else self._typed(typed)
         quiz = self._quiz(learner)
-        with self._lock:  # two clicks on one showing: the second finds it answered
-            if state.get("review") or state.get("checking"):
+        with self._lock:  # two clicks on one showing: the second finds it checked
+            if state.get("checked") or state.get("checking"):
                 return skip
             state["checking"] = True
         try:
-            review = quiz.answer(state["card"], typed)
+            checked = quiz.check(state["card"], typed)
         finally:
             state.pop("checking", None)
-        state["review"] = review.id
-        shown = gr.update(visible=True)
-        return (review_markdown(review), state, stats_markdown(quiz.stats()),
-                *self._showing(True), shown, shown)  # fmt: skip
+        state["checked"] = checked
+        state["took_ms"] = int(1000 * (time.monotonic() - state.get("shown", time.monotonic())))
+        return (gr.skip(), state, checked_markdown(checked), gr.skip(), gr.skip(),
+                *self._screen("checked", checked))  # fmt: skip
+
+    @_store_errors
+    def quiz_rate(self, learner: str, state: dict, rating: int) -> tuple:
+        """Again / Hard / Good / Easy pressed: record the checked answer as one review with
+        that rating; the verdict, when the card is due again, and Undo."""
+        skip = (gr.skip(),) * (5 + 10)
+        if not state or not state.get("checked"):
+            return skip
+        quiz = self._quiz(learner)
+        with self._lock:  # two presses (a click and a key): one review
+            if state.get("review") or state.get("rating"):
+                return skip
+            state["rating"] = rating
+        try:
+            review = quiz.commit(state["checked"], rating, duration_ms=state.get("took_ms"))
+            state["review"] = review.id
+        finally:
+            state.pop("rating", None)
+        return (gr.skip(), state, review_markdown(review), stats_markdown(quiz.stats()),
+                self._counts(quiz), *self._screen("rated"))  # fmt: skip
 
     @_store_errors
     def quiz_override(self, learner: str, state: dict, correct: bool) -> tuple[str, str]:
@@ -501,16 +537,26 @@ class Web:
     @_store_errors
     def quiz_undo(self, learner: str, state: dict) -> tuple:
         """Undo the review of the shown card: the card is shown again, unanswered, and its
-        schedule is what it was: (verdict, state, progress, answer box, Check, "I don't
-        know", overrule row, Undo)."""
+        schedule is what it was."""
         if not state or "review" not in state:
-            return ("*Nothing to undo.*", *(gr.skip(),) * 7)
+            return (gr.skip(), gr.skip(), "*Nothing to undo.*", *(gr.skip(),) * 12)
         quiz = self._quiz(learner)
         quiz.undo(state["review"])
-        state.pop("review")
-        hidden = gr.update(visible=False)
-        return ("*Review undone: answer again.*", state, stats_markdown(quiz.stats()),
-                *self._showing(False), hidden, hidden)  # fmt: skip
+        state = {"card": state["card"], "shown": time.monotonic()}
+        _, *screen = self._screen("answer")  # the typed answer stays, to correct it
+        return (gr.skip(), state, "*Review undone: answer again.*", stats_markdown(quiz.stats()),
+                self._counts(quiz), gr.update(interactive=True), *screen)  # fmt: skip
+
+    @_store_errors
+    def quiz_plot(self, learner: str):
+        """The learner's progress as four panels (reviews per day, retention per week, due
+        forecast, card histories): a matplotlib figure for a `gr.Plot`."""
+        from ..study.progress import progress, progress_figure
+
+        quiz = self._quiz(learner)
+        return progress_figure(
+            progress(self.store, quiz.learner, cards=quiz.cards), quiz.desired_retention
+        )
 
     # -- Demos and Deck tabs ---------------------------------------------------------
     def demo_view(self, name: str, *values) -> tuple[Any, str, str, str]:

@@ -18,6 +18,7 @@ from functools import partial
 
 import gradio as gr
 
+from ..render import RATING_NAMES
 from ..tutor import Tutor, default_tutor
 from .web import Web, demos_registry
 
@@ -33,19 +34,43 @@ INTRO = (
 CSS = """
 .gradio-container { max-width: 1100px !important; margin: 0 auto !important; }
 #quiz-front { font-size: 1.1em; min-height: 3.5em; }
+#ratings button { min-width: 0; }
 #next-card { align-self: center; max-height: 3.2em; }
 #deck-list { max-height: 70vh; overflow-y: auto; }
 #chat td:last-child, #demo-metrics td:last-child { white-space: nowrap; }  /* 1.531e+07 whole */
 @media (max-width: 640px) {  /* a phone: the title only, so the chat keeps the screen */
   #intro p { display: none; }
   #intro h1 { font-size: 1.4em; margin: 0; }
+  #ratings { flex-wrap: wrap !important; }  /* two by two: "3 · Good · 10m" on one line */
+  #ratings > button { flex: 1 1 40% !important; white-space: nowrap; }
 }
 """
 
 
+# Keys 1-4 press the Quiz tab's rating buttons, as in Anki; not while typing in a box,
+# and only when the buttons are on screen.
+KEYS = """<script>
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || !/^[1-4]$/.test(e.key)) return;
+  const t = e.target;
+  if (t && (t.isContentEditable || ((t.tagName === "TEXTAREA" || t.tagName === "INPUT")
+            && !t.disabled))) return;
+  const b = document.getElementById("rate-" + e.key);
+  if (!b || b.disabled || b.offsetParent === null) return;
+  e.preventDefault();
+  b.click();
+});
+</script>"""
+
+
 def launch_options() -> dict:
-    """What `launch()` takes besides host and port (Gradio 6 moved theme and CSS there)."""
-    return {"theme": gr.themes.Soft(primary_hue="indigo", secondary_hue="green"), "css": CSS}
+    """What `launch()` takes besides host and port (Gradio 6 moved theme, CSS and head
+    there): the theme, the CSS and the rating keys' script."""
+    return {
+        "theme": gr.themes.Soft(primary_hue="indigo", secondary_hue="green"),
+        "css": CSS,
+        "head": KEYS,
+    }
 
 
 def _slider(p):
@@ -140,6 +165,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                             next_btn = gr.Button(
                                 "Next card", variant="primary", scale=1, elem_id="next-card"
                             )
+                        counts = gr.Markdown(elem_id="quiz-counts")
                         front = gr.Markdown(
                             "Type your name and press **Next card**.",
                             elem_id="quiz-front",
@@ -147,7 +173,9 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         )
                         typed = gr.Textbox(
                             label="Your answer",
-                            lines=4,
+                            info="Enter checks it (Shift+Enter for a new line).",
+                            lines=1,
+                            max_lines=8,
                             max_length=limits.max_answer_chars,
                             elem_id="answer",
                         )
@@ -156,6 +184,11 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                                                   elem_id="check")  # fmt: skip
                             idk_btn = gr.Button("I don't know", elem_id="dont-know")
                         verdict = gr.Markdown(elem_id="verdict", latex_delimiters=[])
+                        with gr.Row(visible=False, elem_id="ratings") as ratings:
+                            rate_btns = [
+                                gr.Button(name, elem_id=f"rate-{r}", min_width=60)
+                                for r, name in RATING_NAMES.items()
+                            ]
                         with gr.Row(visible=False) as overrule:
                             gr.Markdown("Disagree with the grader?")
                             right_btn = gr.Button("I was right", size="sm")
@@ -165,23 +198,30 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=220):
                         gr.Markdown("#### Progress")
                         progress = gr.Markdown("—", elem_id="progress", latex_delimiters=[])
+                with gr.Accordion("Progress in pictures", open=False, elem_id="plots"):
+                    plot_btn = gr.Button("Show my progress", elem_id="show-progress")
+                    plot = gr.Plot(show_label=False, format="png", elem_id="progress-plot")
                 demo.load(web.remembered_learner, [saved_learner, learner], [learner], **ui)
                 for trigger in (learner.blur, learner.submit):  # the name, kept for a reload
                     trigger(web.learner_to_keep, [learner], [saved_learner], **ui)
-                showing = [typed, check_btn, idk_btn, overrule, undo_btn]
-                next_btn.click(web.quiz_next, [learner],
-                               [front, quiz_state, verdict, progress, *showing], **ui
+                # Every quiz handler returns these (see `Web._screen`).
+                screen = [typed, check_btn, idk_btn, overrule, undo_btn, ratings, *rate_btns]
+                outs = [front, quiz_state, verdict, progress, counts, *screen]
+                next_btn.click(web.quiz_next, [learner], outs, **ui
                                ).then(web.learner_to_keep, [learner], [saved_learner], **ui)  # fmt: skip
-                checked = [verdict, quiz_state, progress, *showing]
                 for trigger in (check_btn.click, typed.submit):
-                    trigger(web.quiz_check, [learner, typed, quiz_state], checked,
+                    trigger(web.quiz_check, [learner, typed, quiz_state], outs,
                             **ui, **ask_limits)  # fmt: skip
                 idk_btn.click(partial(web.quiz_check, dont_know=True),
-                              [learner, typed, quiz_state], checked, **ui, **ask_limits)  # fmt: skip
-                undo_btn.click(web.quiz_undo, [learner, quiz_state], checked, **ui)
+                              [learner, typed, quiz_state], outs, **ui, **ask_limits)  # fmt: skip
+                for rating, btn in zip(RATING_NAMES, rate_btns, strict=True):
+                    btn.click(partial(web.quiz_rate, rating=rating), [learner, quiz_state], outs,
+                              **ui)  # fmt: skip
+                undo_btn.click(web.quiz_undo, [learner, quiz_state], outs, **ui)
                 for btn, correct in ((right_btn, True), (wrong_btn, False)):
                     btn.click(partial(web.quiz_override, correct=correct),
                               [learner, quiz_state], [verdict, progress], **ui)  # fmt: skip
+                plot_btn.click(web.quiz_plot, [learner], [plot], **ui)
 
             # -- Demos -----------------------------------------------------------
             with gr.Tab("Demos", id="demos"):

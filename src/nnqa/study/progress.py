@@ -155,6 +155,7 @@ def progress_figure(p: Progress, desired_retention: float | None = None):
     import matplotlib.dates as mdates
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     def dates(isos):
         return [date.fromisoformat(s) for s in isos]
@@ -196,6 +197,7 @@ def progress_figure(p: Progress, desired_retention: float | None = None):
         ax_due.set_title(f"Due in the next {len(p.forecast)} days")
         x = dates(d for d, _ in p.forecast)
         ax_due.bar(x, [n for _, n in p.forecast], color="#9467bd")
+        ax_due.set_xticks(x[:: max(1, len(x) // 6)])  # every 5th day: no "Nov 29Dec 01" pile-up
         ax_due.set_ylabel("cards due")
 
         ax_cards.set_title("Card histories (most reviewed)")
@@ -217,6 +219,17 @@ def progress_figure(p: Progress, desired_retention: float | None = None):
         else:
             empty(ax_cards, "no reviews yet")
 
+        span = sorted(date.fromisoformat(d) for d in [d for d, _, _ in p.per_day]
+                      + [w for w, _, _ in p.retention])  # fmt: skip
+        if span and span[-1] - span[0] < timedelta(days=7):
+            # the first days of reviews: a week or so around them, not hours or years
+            lo, hi = mdates.date2num(span[0]) - 1, mdates.date2num(span[-1]) + 2
+            pad = max(0.0, 8 - (hi - lo)) / 2
+            for ax in (ax_days, ax_ret, ax_cards):
+                ax.set_xlim(lo - pad, hi + pad)
+                ax.xaxis.set_major_locator(mdates.DayLocator(interval=2))
+        for ax in (ax_days, ax_due):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole reviews and cards
         for ax in (ax_days, ax_ret, ax_due, ax_cards):
             if ax.has_data():
                 ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))

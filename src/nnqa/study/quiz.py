@@ -9,6 +9,12 @@ Verdict to rating (documented in `rating_for`):
 A learner may overrule a verdict ("I was right" -> Good, "I was wrong" -> Again); the
 scheduler then uses the override, and the machine's verdict stays in the log beside it.
 
+Anki's review screen in two steps: `check` grades a typed answer and previews when the card
+would be due after each rating (`Checked`; nothing is recorded), `commit` records the review
+with the rating the learner pressed (the grader's suggestion, or their own). `answer` does
+both at once with the grader's rating (the CLI and the chat). `counts` gives the session's
+new / learning / due numbers.
+
 Leaves out: the grading itself (see `grading`), the file format (see `store`), the CLI's
 argument parsing (see `cli`, which calls `run_terminal_quiz` and prints `Stats`).
 """
@@ -24,11 +30,14 @@ from datetime import datetime, timezone
 from ..decks.cards import Card, find_card
 from ..errors import InputError, NotFound
 from ..grading import Grade, Grader, recalibrate
-from ..render import RATING_NAMES, review_text
+from ..render import RATING_NAMES, checked_text, due_phrase, review_text
 from ..settings import Settings, retention
 from .store import LoggedReview, Store, utc
 
-__all__ = ["Quiz", "Review", "Stats", "rating_for", "run_terminal_quiz", "EASY_AT"]
+__all__ = [
+    "Quiz", "Checked", "Counts", "Review", "Stats", "rating_for", "run_terminal_quiz",
+    "EASY_AT",
+]  # fmt: skip
 
 EASY_AT = 0.9  # a correct answer scoring this high is rated Easy
 MIN_OVERRIDES = 20  # overrules of the grader before a learner's own cut-offs are fitted
@@ -81,6 +90,58 @@ class Review:
             "reviewed_at": self.reviewed_at.isoformat(),
             "grade": self.grade.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A graded answer not yet recorded: the grade, the grader's rating and, for each rating
+    (1 Again .. 4 Easy), when the card would be due after it. `Quiz.commit` records it."""
+
+    learner: str
+    card_id: str
+    front: str
+    typed: str
+    grade: Grade
+    suggested: int  # the grader's rating (see `rating_for`)
+    due: dict  # {rating: datetime}, what each rating would schedule
+    at: datetime  # when it was checked: the review's time
+    card_before: str | None  # the card's FSRS state then (JSON), None for a new card
+
+    def __str__(self) -> str:
+        return checked_text(self)
+
+    def to_dict(self) -> dict:
+        return {
+            "card_id": self.card_id,
+            "front": self.front,
+            "suggested": RATING_NAMES[self.suggested],
+            "due": {RATING_NAMES[r]: d.isoformat() for r, d in sorted(self.due.items())},
+            "at": self.at.isoformat(),
+            "grade": self.grade.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A session's numbers, as Anki shows them above the card: new cards not seen yet,
+    learning cards due now (first steps or relearning after a lapse), review cards due now."""
+
+    new: int
+    learning: int
+    due: int
+    next_due: datetime | None = None  # the soonest card not due yet, if any
+
+    @property
+    def done(self) -> bool:
+        """Nothing to review now: no card due and no new card left."""
+        return self.new + self.learning + self.due == 0
+
+    def __str__(self) -> str:
+        return f"{self.new} new · {self.learning} learning · {self.due} due"
+
+    def to_dict(self) -> dict:
+        return {"new": self.new, "learning": self.learning, "due": self.due, "done": self.done,
+                "next_due": self.next_due.isoformat() if self.next_due else None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -210,27 +271,86 @@ class Quiz:
         """Grade a typed answer, schedule the card by it and log the review (one transaction).
 
         `duration_ms` is how long the learner took to answer (kept in the log for FSRS).
+        The same as `commit(check(card_id, typed))`, with the grader's rating.
         """
+        return self.commit(self.check(card_id, typed), duration_ms=duration_ms)
+
+    def preview(self, card_id: str, when: datetime | None = None) -> dict[int, datetime]:
+        """When the card would be due after each rating, reviewed `when` (default: now);
+        records nothing. Returns {1: due after Again, 2: Hard, 3: Good, 4: Easy}.
+
+        >>> {r: str(d - q.clock()) for r, d in q.preview(card.id).items()}  # doctest: +SKIP
+        {1: '0:01:00', 2: '0:05:30', 3: '0:10:00', 4: '3 days, 4:48:00'}
+        """
+        card = self.card(card_id)
+        row = self.store.schedule(self.learner).get(card.id)
+        return self._preview(self._fsrs_card(row), when or self.clock())
+
+    def _preview(self, before, when: datetime) -> dict[int, datetime]:
+        return {rating: self._review(before, rating, when).due for rating in (1, 2, 3, 4)}
+
+    @staticmethod
+    def _fsrs_card(row):
         from fsrs import Card as FsrsCard
 
-        if duration_ms is not None and (isinstance(duration_ms, bool) or duration_ms < 0):
-            raise InputError(f"a review's duration is milliseconds >= 0, got {duration_ms!r}")
+        return FsrsCard.from_json(row["fsrs"]) if row else FsrsCard(card_id=0)
 
+    def check(self, card_id: str, typed: str) -> Checked:
+        """Grade a typed answer and preview each rating's next due date; records nothing
+        (see `commit`). Returns a `Checked`."""
         card = self.card(card_id)
         grade = self.grader.grade_card(card, typed)
         row = self.store.schedule(self.learner).get(card.id)
-        before = FsrsCard.from_json(row["fsrs"]) if row else FsrsCard(card_id=0)
-        rating = rating_for(grade.verdict, grade.score)
         now = self.clock()
-        after = self._review(before, rating, now)
+        return Checked(self.learner, card.id, card.front, typed, grade,
+                       rating_for(grade.verdict, grade.score),
+                       self._preview(self._fsrs_card(row), now), now,
+                       row["fsrs"] if row else None)  # fmt: skip
+
+    def commit(
+        self, checked: Checked, rating: int | None = None, duration_ms: int | None = None
+    ) -> Review:
+        """Record a checked answer as one review rated `rating` (default: the grader's),
+        dated when it was checked, so the card is due exactly when the preview said.
+
+        A rating that disagrees with the grade about recall (Again for a correct answer,
+        Hard or better for an incorrect one) is logged as the learner's overrule.
+
+        Raises:
+            InputError: a rating outside 1..4, a bad duration, or the card was reviewed
+                since the check (check again).
+        """
+        rating = checked.suggested if rating is None else rating
+        if isinstance(rating, bool) or rating not in (1, 2, 3, 4):
+            raise InputError(
+                f"a rating is 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy), got {rating!r}"
+            )
+        if duration_ms is not None and (isinstance(duration_ms, bool) or duration_ms < 0):
+            raise InputError(f"a review's duration is milliseconds >= 0, got {duration_ms!r}")
+        if checked.learner != self.learner:
+            raise InputError(f"this answer was checked for {checked.learner!r}")
+        row = self.store.schedule(self.learner).get(checked.card_id)
+        if (row["fsrs"] if row else None) != checked.card_before:
+            raise InputError("this card was reviewed since it was checked; check it again")
+        card = self.card(checked.card_id)
+        grade, now = checked.grade, checked.at
+        after = self._review(self._fsrs_card(row), rating, now)
+        recalled = rating > 1
+        override = None
+        if recalled != (grade.verdict != "incorrect"):
+            override = "correct" if recalled else "incorrect"
+        verdict = override or grade.verdict
         logged = LoggedReview(
-            0, self.learner, card.id, typed, grade.verdict, grade.score, grade.verdict, None,
-            rating, now.isoformat(), after.due.isoformat(), row["fsrs"] if row else None,
-            after.to_json(), None if duration_ms is None else int(duration_ms),
+            0, self.learner, card.id, checked.typed, verdict, grade.score, grade.verdict,
+            override, rating, now.isoformat(), after.due.isoformat(),
+            row["fsrs"] if row else None, after.to_json(),
+            None if duration_ms is None else int(duration_ms),
         )  # fmt: skip
         rid = self.store.record(logged)
+        if override:
+            self._personalise()
         return Review(rid, self.learner, card.id, card.front, grade, rating, after.due, now,
-                      grade.verdict)  # fmt: skip
+                      grade.verdict, override)  # fmt: skip
 
     def _review(self, before, rating: int, when: datetime):
         from fsrs import Rating
@@ -277,6 +397,28 @@ class Quiz:
         self.store.undo(review_id)
         self._personalise()
 
+    def counts(self) -> Counts:
+        """The session's new / learning / due numbers (see `Counts`)."""
+        from fsrs import State
+
+        now = self.clock()
+        schedule = self.store.schedule(self.learner)
+        known = {c.id for c in self.cards}
+        learning = due = 0
+        later = []
+        for cid, r in schedule.items():
+            if cid not in known:
+                continue
+            when = utc(datetime.fromisoformat(r["due"]))
+            if when > now:
+                later.append(when)
+            elif self._fsrs_card(r).state in (State.Learning, State.Relearning):
+                learning += 1
+            else:
+                due += 1
+        new = sum(1 for c in self.cards if c.id not in schedule)
+        return Counts(new, learning, due, min(later, default=None))
+
     def stats(self) -> Stats:
         """Due and new counts, and retention from the review log (overall and per card)."""
         now = self.clock()
@@ -314,11 +456,14 @@ TERMINAL_HELP = (
 
 
 def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None = None) -> int:
-    """Interactive review in a terminal: front, typed answer, verdict; returns reviews done.
+    """Interactive review in a terminal, as Anki's: front, typed answer, the grade with the
+    four ratings and their next intervals, then a rating; returns reviews done.
 
-    ``:q`` or end of input (Ctrl-D) stops (every review is already saved); ``:right`` and
+    After the grade, Enter keeps the grader's rating (in brackets) and 1-4 choose one; the
+    review is recorded then, once. ``:q`` or end of input (Ctrl-D) stops (every rated
+    review is already saved; an answer not yet rated is not recorded); ``:right`` and
     ``:wrong`` overrule the last verdict, ``:undo`` takes it back (the card comes again);
-    ``:idk`` is "I don't know". An empty line records nothing: it says what to type.
+    ``:idk`` is "I don't know". An empty answer records nothing: it says what to type.
     """
     interactive = input is None and output is None and sys.stdin.isatty()
     input = input or sys.stdin
@@ -332,21 +477,35 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
     def say(text: str = "") -> None:
         print(text, file=output, flush=True)
 
-    def read() -> str:
+    def read(prompt: str = "> ") -> str:
         if interactive:
             try:
-                return builtins.input("> ") + "\n"
+                return builtins.input(prompt) + "\n"
             except EOFError:
                 return ""
-        print("> ", end="", file=output, flush=True)
+        print(prompt, end="", file=output, flush=True)
         return input.readline()
+
+    def rating(checked: Checked) -> int | None:
+        """The learner's rating: Enter for the grader's, 1-4; None to stop unrated."""
+        suggested = RATING_NAMES[checked.suggested]
+        while True:
+            line = read(f"rate 1-4 (Enter: {suggested})> ")
+            key = line.strip().lower()
+            if not line or key in (":q", ":quit"):
+                return None
+            if not key:
+                return checked.suggested
+            if key in ("1", "2", "3", "4"):
+                return int(key)
+            say(f"Press 1 Again, 2 Hard, 3 Good or 4 Easy, or Enter for {suggested}.")
 
     while True:
         card = quiz.next_card()
         if card is None:
             say("Nothing due and no new cards: come back later.")
             break
-        say(f"\nQ: {card.front}")
+        say(f"\n{quiz.counts()}\nQ: {card.front}")
         line = read()
         if not line:  # Ctrl-D
             say()
@@ -369,8 +528,16 @@ def run_terminal_quiz(learner: str, input=None, output=None, quiz: Quiz | None =
                 last = quiz.override(last.id, command == ":right")
                 say(str(last))
             continue
-        last = quiz.answer(card.id, "I don't know" if command == ":idk" else typed)
+        checked = quiz.check(card.id, "I don't know" if command == ":idk" else typed)
+        say(str(checked))
+        chosen = rating(checked)
+        if chosen is None:
+            say("\nNot rated: nothing recorded for this card.")
+            break
+        last = quiz.commit(checked, chosen)
         done += 1
-        say(str(last))
+        say(
+            f"Rated {RATING_NAMES[last.rating]}; due again {due_phrase(last.due, last.reviewed_at)}."
+        )
     say(str(quiz.stats()).split("\n", 1)[0])
     return done
