@@ -15,8 +15,8 @@ from ..render import answer_text
 __all__ = ["Hit", "Answer", "GUIDE"]
 
 GUIDE = (
-    "I answer questions about neural networks by quoting the flashcards in your decks, "
-    "and I can quiz you and run demos. Try one of these:"
+    "I answer questions by quoting the flashcards in your decks, and I can quiz you and "
+    "run demos. Try one of these:"
 )
 
 

@@ -77,7 +77,7 @@ _GENERIC = frozenset(
     overview summary summarize summarise recap brief briefly short longer deeper
     question questions answer answers main key real
     called call name named means purpose point goal role job
-    training train trained trains network networks neural net nets model models
+    training train trained trains model models
     involved involve involves happening going
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )

@@ -426,7 +426,7 @@ def run_terminal_chat(chat: Chat, input=None, output=None) -> int:
     if interactive:
         import readline  # noqa: F401 - input() gets line editing and history
 
-    print("nnqa chat: ask about neural networks; \"quiz me\", \"show me\", \"more\"; "
+    print("nnqa chat: ask about your cards; \"quiz me\", \"show me\", \"more\"; "
           ":q to quit.", file=output, flush=True)  # fmt: skip
 
     def read() -> str:

@@ -68,13 +68,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Questions that use the intents' words; with the decks' fronts they are the negatives.
 QUESTIONS = (
-    "what is the test set?", "how do I test a neural network?", "what does the demo show?",
-    "what is more important, depth or width?", "how do you show that a network converges?",
+    "what is the test set?", "how do I test a model?", "what does the demo show?",
+    "what is more important, depth or width?", "how do you show that training converges?",
     "why do we run more epochs?", "what is a validation set?", "how do I plot the loss?",
     "what does a skip connection do?", "what is it?", "how does it work?",
     "why does it happen?", "explain it", "what are the steps of it?",
     "how do I fix it?", "what causes it?", "what is the quiz about?",
-    "what are examples of it?", "does it help with overfitting?", "tell me about it",
+    "what are examples of it?", "does it help with accuracy?", "tell me about it",
     "what is it used for?", "what is the difference between it and it?",
 )  # fmt: skip
 

@@ -295,7 +295,8 @@ def cmd_optimise(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnqa",
-        description="A study companion for neural networks that answers by quoting your flashcards.",
+        description="A study companion that answers by quoting your flashcards, grades typed "
+        "answers and schedules reviews.",
     )
     p.add_argument("--knowledge", help="folder of decks (default ./knowledge, NNQA_KNOWLEDGE)")
     p.add_argument("--index", help="index folder (default ./index, NNQA_INDEX)")

@@ -24,12 +24,22 @@ from .web import Web, demos_registry
 
 __all__ = ["build_app", "launch_options"]
 
-INTRO = (
-    "# 🧠 nnqa\n"
-    "Ask about neural networks and get **the exact flashcard** that answers it — quoted word "
-    "for word, with its source. Quiz yourself with spaced repetition, and watch each idea "
-    "happen in a small PyTorch demo."
-)
+
+def intro(topic: str) -> str:
+    """The page's header: what nnqa does, over the decks it serves (`topic`)."""
+    return (
+        "# 🧠 nnqa\n"
+        f"Ask about {topic} and get **the exact flashcard** that answers it — quoted word "
+        "for word, with its source. Quiz yourself with spaced repetition, and watch each idea "
+        "happen in a small PyTorch demo."
+    )
+
+
+def deck_topic(tutor: Tutor) -> str:
+    """What the decks are about, by their own titles ("Neural Networks Flashcards")."""
+    names = tutor.decks
+    return " and ".join(names[:2]) + (" and more" if len(names) > 2 else "") or "your decks"
+
 
 CSS = """
 .gradio-container { max-width: 1100px !important; margin: 0 auto !important; }
@@ -108,12 +118,13 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
     demo_limits = {"concurrency_limit": limits.demo_concurrency, "concurrency_id": "demo"}
     ui = {"api_visibility": "private"}
 
+    topic = deck_topic(tutor)
     with gr.Blocks(
-        title="nnqa — neural-network flashcards",
+        title=f"nnqa — {topic}",
         delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
         analytics_enabled=False,  # no calls home: the app and the Space start offline
     ) as demo:
-        gr.Markdown(INTRO, elem_id="intro")
+        gr.Markdown(intro(topic), elem_id="intro")
         # Kept in the browser for the next visit: the name and the conversation. Outside the
         # tabs, so they are read on load (inside a tab not shown yet, they were not).
         secret = web.browser_secret()
@@ -127,7 +138,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     min_height=420,
                     show_label=False,
                     examples=[{"text": q} for q in tutor.examples(4)],
-                    placeholder="Ask a question about neural networks: the answer is a card "
+                    placeholder=f"Ask a question about {topic}: the answer is a card "
                     "from your deck, quoted.",
                     latex_delimiters=[],
                     buttons=["copy"],
@@ -137,7 +148,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="e.g. what causes vanishing gradients?",
+                        placeholder="e.g. " + next(iter(tutor.examples(1)), "a question"),
                         show_label=False,
                         max_length=limits.max_question_chars,
                         scale=6,
@@ -297,5 +308,5 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
 
 def _warm(tutor: Tutor) -> None:
     """Load the model, the index and the grader's key points before the first request."""
-    tutor.ask("what is a neural network")
+    tutor.ask(next(iter(tutor.examples(1)), "warm up"))
     tutor.grader.warm(tutor.cards)

@@ -48,12 +48,12 @@ __all__ = ["ExportError", "PROBES", "cached_export", "check_exportable", "model_
 # a question, nothing, symbols, three scripts, control characters and past max_seq_length.
 # The first is checked again at every load (one ~3 ms encode).
 PROBES = (
-    "what causes vanishing gradients",
+    "what causes the seasons to change",
     "",
-    "ReLU: f(x) = max(0, x); σ(x) = 1 / (1 + e^-x)",
+    "f(x) = max(0, x); σ(x) = 1 / (1 + e^-x)",
     "Überanpassung — 过拟合 — переобучение",
     "tab\there\nnew line\x00\x07 and a bell",
-    "backpropagation through time " * 120,
+    "a long run of words past the limit " * 120,
 )
 MIN_COSINE_EXPORT = 0.99999  # an export is kept only this close to sentence-transformers
 MIN_COSINE_LOAD = 0.9999  # and used only while its first probe stays this close
