@@ -18,7 +18,7 @@ from functools import partial
 
 import gradio as gr
 
-from ..render import RATING_NAMES
+from ..render import RATING_NAMES, escape_md
 from ..tutor import Tutor, default_tutor
 from .web import Web, demos_registry
 
@@ -26,10 +26,11 @@ __all__ = ["build_app", "launch_options"]
 
 
 def intro(topic: str) -> str:
-    """The page's header: what nnqa does, over the decks it serves (`topic`)."""
+    """The page's header: what nnqa does, over the decks it serves (`topic`, escaped: a
+    deck's title is data)."""
     return (
         "# 🧠 nnqa\n"
-        f"Ask about {topic} and get **the exact flashcard** that answers it — quoted word "
+        f"Ask about {escape_md(topic)} and get **the exact flashcard** that answers it — quoted word "
         "for word, with its source. Quiz yourself with spaced repetition, and watch each idea "
         "happen in a small PyTorch demo."
     )
@@ -120,7 +121,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
 
     topic = deck_topic(tutor)
     with gr.Blocks(
-        title=f"nnqa — {topic}",
+        title="nnqa — flashcards that answer",  # fixed: a deck's title is data, kept out of <head>
         delete_cache=(3600, 3600),  # figures sent as files (none today) are cleaned hourly
         analytics_enabled=False,  # no calls home: the app and the Space start offline
     ) as demo:
@@ -138,7 +139,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     min_height=420,
                     show_label=False,
                     examples=[{"text": q} for q in tutor.examples(4)],
-                    placeholder=f"Ask a question about {topic}: the answer is a card "
+                    placeholder=f"Ask a question about {escape_md(topic)}: the answer is a card "
                     "from your deck, quoted.",
                     latex_delimiters=[],
                     buttons=["copy"],
