@@ -361,6 +361,22 @@ def test_a_guest_quizzed_in_the_chat_is_told_to_give_a_name(app_server):
     assert "no name" not in messages[-1]["content"]
 
 
+def test_a_guests_chat_quiz_is_credited_once_they_give_a_name(app_server):
+    """Issue 15, item 3: quizzes taken before a name went to a hidden guest id for good."""
+    from nnqa.faces.web import Web
+
+    web = Web(app_server.tutor)
+    _, _, visit, *_ = web.chat_submit("quiz me")
+    card = visit.chat.pending
+    web.chat_submit("I don't know", visit)
+    guest = visit.chat.learner
+    assert guest.startswith("guest-") and [r.card_id for r in web.store.reviews(guest)] == [card.id]
+    web.chat_submit("quiz me", visit, "ines")  # the name typed on the Quiz tab
+    assert web.store.reviews(guest) == []
+    assert [r.card_id for r in web.store.reviews("ines")] == [card.id]
+    assert card.id in web.store.schedule("ines")
+
+
 def test_page_load_never_wipes_a_name_typed_while_loading(app_server):
     """The load event answers late on a busy server: with no saved name it must leave the
     box alone (a name typed meanwhile stays), and a saved one fills only an empty box."""

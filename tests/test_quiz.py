@@ -72,6 +72,21 @@ def test_new_cards_in_deck_order_then_failed_before_passed(tutor, tmp_path):
     assert stats.per_card[0][0] == DROPOUT and "retention 50%" in str(stats)
 
 
+def test_adopting_a_guest_moves_only_cards_the_learner_has_not_reviewed(tutor, tmp_path):
+    store = Store(tmp_path / "p.sqlite3")
+    guest = Quiz("guest-1", tutor=tutor, store=store, clock=Clock())
+    ana = Quiz("ana", tutor=tutor, store=store, clock=Clock())
+    relu, dropout = guest.card(RELU), guest.card(DROPOUT)
+    guest.answer(relu.id, "idk")
+    guest.answer(dropout.id, dropout.back)
+    ana.answer(relu.id, relu.back)  # ana has her own schedule for ReLU: never merged
+    assert store.adopt("guest-1", "ana") == 1
+    assert {r.card_id for r in store.reviews("ana")} == {relu.id, dropout.id}
+    assert [r.card_id for r in store.reviews("guest-1")] == [relu.id]
+    assert store.schedule("ana")[relu.id]["last_verdict"] == "correct"  # hers, kept
+    assert store.adopt("ana", "ana") == 0
+
+
 def test_override_changes_rating_and_is_logged(tutor, tmp_path):
     store = Store(tmp_path / "p.sqlite3")
     quiz = Quiz("ana", tutor=tutor, store=store, clock=Clock())

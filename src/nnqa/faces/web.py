@@ -277,6 +277,8 @@ class Web:
             visit = Visit(self.new_chat(learner, getattr(request, "session_hash", "") or ""))
         name = self._learner_name(learner)
         if name and visit.chat.learner != name:
+            if visit.chat.learner.startswith("guest-"):  # what they did as a guest is theirs
+                self.store.adopt(visit.chat.learner, name)
             visit.chat.set_learner(name, self._chat_quiz(name))
         return visit
 

@@ -455,6 +455,35 @@ class Store:
 
         return self._write(write)
 
+    def adopt(self, guest: str, learner: str) -> int:
+        """Credit a guest's reviews and schedule to a named learner (a visitor who gave their
+        name after quizzing). Cards the learner already has a schedule for stay the guest's:
+        two schedules of one card are never merged. One transaction.
+
+        Returns:
+            How many cards moved.
+        """
+
+        def write(con):
+            own = {r["card_id"] for r in con.execute(
+                "SELECT card_id FROM schedule WHERE learner = ?", (learner,))}  # fmt: skip
+            cards = [
+                r["card_id"]
+                for r in con.execute(
+                    "SELECT card_id FROM schedule WHERE learner = ?", (guest,)
+                )  # fmt: skip
+                if r["card_id"] not in own
+            ]
+            for card in cards:
+                for table in ("reviews", "schedule"):
+                    con.execute(f"UPDATE {table} SET learner = ? WHERE learner = ? AND card_id = ?",
+                                (learner, guest, card))  # fmt: skip
+            return len(cards)
+
+        if guest == learner:
+            return 0
+        return self._write(write)
+
     @staticmethod
     def _row(row: sqlite3.Row) -> LoggedReview:
         return LoggedReview(**dict(zip(row.keys(), row, strict=True)))
