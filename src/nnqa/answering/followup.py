@@ -294,7 +294,7 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
         if res.query == res.message:
             res = replace(res, query=_replace_pointer(res.message, topic.subject))
         ranked = retriever.rank(res.query, card_pos=card_pos)
-    pos = next((i for i, c in enumerate(retriever.cards) if c.id == topic.card.id), None)
+    pos = _pos(retriever, topic)
     if pos is None or (card_pos is not None and topic.card.id not in card_pos):
         return res, ranked  # the topic card is not in this deck selection
     if res.aspect and _aspect_section(topic.card, res.aspect) is None:
@@ -314,6 +314,7 @@ def follow(retriever, text: str, topic: Topic | None, card_pos=None):
 
 
 def _pos(retriever, topic: Topic) -> int | None:
+    """The topic card's position in the retriever's cards (None once it is gone)."""
     return next((i for i, c in enumerate(retriever.cards) if c.id == topic.card.id), None)
 
 

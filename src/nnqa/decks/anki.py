@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck, guid_id, html_to_text
+from .imported import ImportedCard, ImportedDeck, drop_duplicates, guid_id, html_to_text
 
 __all__ = [
     "read_apkg",
@@ -384,7 +384,6 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
         note_cards_of.setdefault(int(nid), []).append((int(ord_), int(did)))
     cards: list[ImportedCard] = []
     notes: list[str] = []
-    seen: set[tuple[str, str, str]] = set()
     text = FieldTexts()
     rows = db.execute("select id, guid, mid, flds, tags from notes order by id")
     for nid, guid, mid, flds, tags in rows:
@@ -409,10 +408,6 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
                 side = "front" if not front else "answer"
                 notes.append(f"{origin}: empty {side}; skipped")
                 continue
-            if (deck, front, back) in seen:
-                notes.append(f"{origin}: a duplicate of an earlier card; skipped")
-                continue
-            seen.add((deck, front, back))
             part = f"c{o + 1}" if kind is not None and kind.cloze else (f"{o + 1}" if o else "")
             cid = guid_id(guid, part) if guid else ""
             cards.append(ImportedCard(front, back, deck, tagset, origin, cid))
@@ -420,4 +415,5 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
         notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
     if not cards:
         raise DeckError(source, None, "the Anki package holds no cards with text")
-    return ImportedDeck(source, "anki", tuple(cards), tuple(notes))
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, "anki", tuple(cards), (*notes, *dropped))

@@ -68,7 +68,6 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
     cards: list[ImportedCard] = []
     notes: list[str] = []
     text = FieldTexts()
-    seen: set[tuple[str, str, str]] = set()
 
     def walk(deck: dict, prefix: str) -> None:
         name = f"{prefix}::{deck.get('name', '')}" if prefix else deck.get("name", "") or "Default"
@@ -87,10 +86,6 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
                 if not front or not back.strip():
                     notes.append(f"{origin}: empty {'front' if not front else 'answer'}; skipped")
                     continue
-                if (name, front, back) in seen:
-                    notes.append(f"{origin}: a duplicate of an earlier card; skipped")
-                    continue
-                seen.add((name, front, back))
                 part = f"c{o + 1}" if kind is not None and kind.cloze else ""
                 cid = guid_id(guid, part) if guid else ""
                 cards.append(
@@ -104,7 +99,8 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
         notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
     if not cards:
         raise DeckError(source, None, "the CrowdAnki deck holds no cards with text")
-    return ImportedDeck(source, "crowdanki", tuple(cards), tuple(notes))
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, "crowdanki", tuple(cards), (*notes, *dropped))
 
 
 def _find_records(data, source: str) -> tuple[list[dict], str]:
