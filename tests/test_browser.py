@@ -330,8 +330,21 @@ def test_on_a_phone_the_header_is_small_and_the_question_box_fits(browser, app_s
     assert q["x"] >= 0 and q["x"] + q["width"] <= 390, q
     _ask(page, "what is dropout?")
     page.locator("#chat").get_by_text("random neurons are ignored").wait_for(timeout=30_000)
+    follow = page.locator("#chat button", has_text="Quiz me").last
+    follow.wait_for()
+    b = follow.bounding_box()  # the follow-ups are on screen, not below the fold
+    assert b["y"] >= 0 and b["y"] + b["height"] <= 844 and b["x"] + b["width"] <= 390, b
+    _ask(page, "/demo loss_functions")  # three panels side by side on a desktop
+    page.locator("#chat .matplotlib img").first.wait_for(timeout=90_000)
+    img = page.evaluate(
+        """() => { const i = document.querySelector('#chat .matplotlib img');
+                   return [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width]; }"""
+    )
+    # stacked for the phone: taller than wide, at most 460 px drawn (4.6 in at 100 dpi), and
+    # shown at least 200 px wide: a 10 pt label stays over 6 px (side by side it was ~4 px)
+    assert img[1] > 2 * img[0] and img[0] <= 460 and img[2] >= 200, img
     _ask(page, "/demo exploding_gradients")  # big numbers in a narrow table
-    page.locator("#chat table").first.wait_for(timeout=90_000)
+    page.locator("#chat table").nth(1).wait_for(timeout=90_000)
     lines = page.evaluate(
         """() => [...document.querySelectorAll('#chat td:last-child')].map(td => {
                const r = document.createRange(); r.selectNodeContents(td);

@@ -368,3 +368,44 @@ def test_a_run_that_never_diverged_reads_none_not_minus_one():
     _, metrics, _ = demo_markdown(r)
     assert "| diverged at step clipping | none |" in metrics
     assert "diverged_at_step_clipping: none" in str(r)
+
+
+# --- figures on a phone ------------------------------------------------------------------
+
+
+def _text_fraction(figure) -> float:
+    """The tick labels' font size as a share of the figure's width (both in points)."""
+    size = figure.axes[0].xaxis.get_ticklabels()[0].get_fontsize()
+    return size / (figure.get_size_inches()[0] * 72)
+
+
+def test_a_phone_gets_side_by_side_panels_stacked_and_the_original_is_kept():
+    from nnqa.demos.figures import narrowed
+
+    fig = run("loss_functions", steps=50).figure
+    before = tuple(fig.get_size_inches())
+    narrow = narrowed(fig)
+    assert narrow is not fig
+    geometry = sorted(ax.get_subplotspec().get_geometry() for ax in narrow.axes)
+    assert geometry == [(3, 1, 0, 0), (3, 1, 1, 1), (3, 1, 2, 2)]  # one panel per row
+    assert narrow.get_size_inches()[0] <= 4.6 < narrow.get_size_inches()[1]
+    # a label takes over twice the share of the image's width: on a 390 px phone it is
+    # drawn at ~9 px instead of ~4 px
+    assert _text_fraction(narrow) > 2 * _text_fraction(fig)
+    assert tuple(fig.get_size_inches()) == before  # the desktop's figure is untouched
+    assert sorted(ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes) == [(1, 3)] * 3
+    import io
+
+    narrow.savefig(io.BytesIO(), format="png")  # the copy draws
+
+
+def test_a_phone_gets_a_wide_single_panel_narrowed_and_a_small_one_as_is():
+    from nnqa.demos.figures import narrowed, new_figure
+
+    fig = run("exploding_gradients").figure  # one 7-inch panel
+    narrow = narrowed(fig)
+    assert narrow.get_size_inches()[0] == pytest.approx(4.6)
+    assert _text_fraction(narrow) > 1.4 * _text_fraction(fig)
+    small, (ax,) = new_figure(1, width=4.0)
+    ax.plot([0, 1], [0, 1])
+    assert narrowed(small) is small

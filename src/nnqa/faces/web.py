@@ -45,6 +45,7 @@ __all__ = ["Web", "demos_registry", "answer_options", "figure_png"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # a server never opens a plot window
 
+NARROW_SCREEN = 640  # CSS pixels: below this a demo's figure is laid out for a phone
 OPTION_CHARS = 60  # a follow-up button shows at most this much of a card's front
 
 
@@ -77,6 +78,17 @@ def figure_png(figure, dpi: int = 100) -> bytes:
 
 
 # ---------------------------------------------------------------- demos (lazy, GPU-aware)
+
+
+def for_screen(figure, width: float | None):
+    """`figure` as a page `width` CSS pixels wide shows it best: below `NARROW_SCREEN` (a
+    phone) its panels stacked and narrowed (`figures.narrowed`), else unchanged; no figure
+    or an unknown width, as is."""
+    if figure is None or not width or width >= NARROW_SCREEN:
+        return figure
+    from ..demos.figures import narrowed
+
+    return narrowed(figure)
 
 
 def demos_registry():
@@ -297,9 +309,14 @@ class Web:
             return self._demo_message(reply.demo, options)
         return {"role": "assistant", "content": reply.text, "options": options}
 
-    def _demo_message(self, result, options: list, waited: float | None = None) -> dict:
+    def _demo_message(
+        self, result, options: list, waited: float | None = None, width: float | None = None
+    ) -> dict:
+        """A demo's figure and numbers as a chat message; on a screen narrower than
+        `NARROW_SCREEN` pixels the figure's panels are stacked (`figures.narrowed`)."""
         text, metrics, run = demo_markdown(result, series=False, rows=6, waited=waited)
-        content = [gr.Plot(result.figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
+        figure = for_screen(result.figure, width)
+        content = [gr.Plot(figure, format="png"), f"{text}\n\n{run}\n\n{metrics}"]
         return {"role": "assistant", "content": content, "options": options}
 
     def chat_submit(
@@ -374,10 +391,13 @@ class Web:
         self,
         visit: Visit | None,
         job: dict | None,
+        width: float | None = None,
         progress=gr.Progress(),  # noqa: B008
     ) -> tuple[list, dict]:
         """Run the demo a message asked for; its figure and numbers join the conversation as
-        it is now (after anything asked meanwhile): (every message, the visit as saved)."""
+        it is now (after anything asked meanwhile): (every message, the visit as saved).
+
+        `width`: the page's width in CSS pixels (a phone's figure is narrowed), or None."""
         job = visit.next_job() if job and visit is not None else None
         if job is None:
             return gr.skip(), gr.skip()
@@ -389,7 +409,7 @@ class Web:
             message = {"role": "assistant", "content": f"⚠ The demo did not finish: {e.message}"}
         else:
             waited = time.monotonic() - job.get("asked", time.monotonic())
-            message = self._demo_message(result, followups, waited)
+            message = self._demo_message(result, followups, waited, width)
         done = f"▶ Ran *{escape_md(job['name'].replace('_', ' '))}*: the result is below."
         messages = visit.settle(job["ticket"], message, done)
         return messages, visit.to_saved()
@@ -561,13 +581,16 @@ class Web:
         )
 
     # -- Demos and Deck tabs ---------------------------------------------------------
-    def demo_view(self, name: str, *values) -> tuple[Any, str, str, str]:
-        """Run demo `name` with the page's parameter values: (figure, text, metrics, run)."""
+    def demo_view(self, name: str, width: float | None, *values) -> tuple[Any, str, str, str]:
+        """Run demo `name` with the page's parameter values: (figure, text, metrics, run).
+
+        `width`: the page's width in CSS pixels (a phone's figure is narrowed), or None."""
         spec = demos_registry().get_spec(name)
         params = {p.name: v for p, v in zip(spec.params, values, strict=True)}
         result = self._run(name, params)
         text, metrics, run = demo_markdown(result)
-        return result.figure, text, metrics, run
+        figure = for_screen(result.figure, width)
+        return figure, text, metrics, run
 
     def deck_view(self, query: str = "") -> str:
         """The deck, filtered to cards holding every word of `query`."""

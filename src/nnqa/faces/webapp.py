@@ -54,6 +54,9 @@ CSS = """
   #intro h1 { font-size: 1.4em; margin: 0; }
   #ratings { flex-wrap: wrap !important; }  /* two by two: "3 · Good · 10m" on one line */
   #ratings > button { flex: 1 1 40% !important; white-space: nowrap; }
+  /* a demo's figure (its panels stacked for a phone) as wide as the chat, at its own height */
+  #chat .message-row:has(.matplotlib), #chat .message:has(.matplotlib) { width: 100%; }
+  #chat .matplotlib img { width: 100% !important; height: auto !important; max-height: none !important; }
 }
 """
 
@@ -160,6 +163,8 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                     new_btn = gr.Button("New chat", scale=1, min_width=80, elem_id="new-chat")
                 demo_request = gr.State(None)
                 visit = gr.State(None)  # this visitor's Visit: their Chat and every message
+                # the page's width in CSS pixels, read once on load: a phone gets stacked figures
+                viewport = gr.Number(None, visible=False, elem_id="viewport-width")
 
             # -- Quiz ------------------------------------------------------------
             with gr.Tab("Quiz", id="quiz"):
@@ -264,7 +269,7 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
                         [picker], [p for _, p, _, _ in panels] + shown, **ui, queue=False,
                     )  # fmt: skip
                     for name, _, run_btn, inputs in panels:
-                        run_btn.click(partial(web.demo_view, name), inputs,
+                        run_btn.click(partial(web.demo_view, name), [viewport, *inputs],
                                       [figure, demo_text, metrics, run_info],
                                       **ui, **demo_limits)  # fmt: skip
 
@@ -291,11 +296,12 @@ def build_app(tutor: Tutor | None = None, warm: bool = True) -> gr.Blocks:
         )
         chatbot.option_select(web.chat_option, [visit, learner],
                               [chatbot, demo_request, visit, saved_chat], **ui, **ask_limits)  # fmt: skip
-        demo_request.change(web.chat_demo, [visit, demo_request], [chatbot, saved_chat],
+        demo_request.change(web.chat_demo, [visit, demo_request, viewport], [chatbot, saved_chat],
                             **ui, **demo_limits)  # fmt: skip
         for trigger in (new_btn.click, chatbot.clear):
             trigger(web.chat_clear, [visit, learner], [chatbot, visit, saved_chat], **ui)
         demo.load(web.chat_restore, [saved_chat, saved_learner], [chatbot, visit], **ui)
+        demo.load(None, None, [viewport], js="() => window.innerWidth", queue=False, **ui)
 
         gr.api(web.ask, api_name="ask", **ask_limits)
         gr.api(web.grade, api_name="grade", **ask_limits)
