@@ -309,14 +309,14 @@ def split_questions(data: Path, rng: random.Random, dev_share: float = 0.08) -> 
 
 
 def build(
-    data: Path, seed: int = 13, snli: int = 8000, contrast: bool = False
+    data: Path, seed: int = 13, snli: int = 8000, contrast: bool = False, dev_share: float = 0.08
 ) -> tuple[list[Pair], list[Pair]]:
     """(train, dev) pairs; dev is SemEval answers to questions train never sees.
 
     `contrast` adds `contrast_pairs` (drawn after everything else, so the rest is unchanged).
     """
     rng = random.Random(seed)
-    train_q, dev_q = split_questions(data, rng)
+    train_q, dev_q = split_questions(data, rng, dev_share)
     train = (
         semeval_pairs(data, train_q)
         + semeval_synthetic(data, rng, train_q)

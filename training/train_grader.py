@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--snli", type=int, default=6000, help="SNLI pairs in the mix")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--dev-share", type=float, default=0.08,
+                    help="share of SemEval training questions held out as dev (and for fit_grader)")  # fmt: skip
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--evals", type=int, default=4, help="dev evaluations over the run")
@@ -100,7 +102,8 @@ def main(argv=None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    train, dev = build(args.data, seed=args.seed, snli=args.snli, contrast=args.contrast)
+    train, dev = build(args.data, seed=args.seed, snli=args.snli, contrast=args.contrast,
+                       dev_share=args.dev_share)  # fmt: skip
     if args.only:  # a later stage on some sources only (e.g. "semeval" or "semeval,contrast")
         train = [p for p in train if p.source.startswith(tuple(args.only.split(",")))]
     print(f"train {len(train)} pairs, dev {len(dev)} (unseen SemEval questions)", flush=True)
@@ -186,7 +189,11 @@ def main(argv=None) -> int:
         "batch": args.batch,
         "lr": args.lr,
         "train_pairs": dict(Counter(p.source for p in train)),
-        "dev": {"what": "SemEval-2013 train answers to 8% of questions held out", "n": len(dev)},
+        "dev": {
+            "what": f"SemEval-2013 train answers to {args.dev_share:.0%} of questions held out",
+            "share": args.dev_share,
+            "n": len(dev),
+        },
         "history": history,
         "seconds": round(time.time() - t0),
         "device": args.device,
