@@ -57,7 +57,9 @@ def main(argv=None) -> int:
 
     tutor = Tutor()
     grader = tutor.grader.with_calibration(about_cos=0.2)  # read every point
-    _, dev_q = split_questions(args.data, random.Random(args.seed))
+    # the questions the judge was not trained on (the share it held out, in its judge.json)
+    share = grader.judge.meta.get("dev", {}).get("share", 0.08)
+    _, dev_q = split_questions(args.data, random.Random(args.seed), share)
     rows = [
         r
         for r in read_jsonl(args.data / "semeval2013" / "train.jsonl")
