@@ -144,14 +144,23 @@ def swap_number(text: str, rng: random.Random) -> str | None:
     return text[: m.start()] + s + text[m.end() :] if s != m.group(0) else None
 
 
+_LIST_WORDS = {"and", "or", "nor", "&", "/", "versus", "vs", "vs."}
+
+
 def swap_terms(text: str, rng: random.Random) -> str | None:
-    """Swap the subject and object around a verb-like middle: 'A causes B' -> 'B causes A'."""
+    """Swap the subject and object around a verb-like middle: 'A causes B' -> 'B causes A'.
+
+    Two words joined as a list ('A and B', 'A, B') are not swapped: that keeps the meaning.
+    """
     words = text.split()
     content = [i for i, w in enumerate(words) if len(w.strip(".,;:")) > 4]
     if len(content) < 2:
         return None
     i, j = sorted(rng.sample(content, 2))
     if words[i].strip(".,;:").lower() == words[j].strip(".,;:").lower():
+        return None
+    between = words[i:j]
+    if j == i + 1 or any(w.lower() in _LIST_WORDS or w.endswith(",") for w in between):
         return None
     a, b = words[i].strip(".,;:"), words[j].strip(".,;:")
     words[i] = words[i].replace(a, b)
@@ -268,12 +277,15 @@ def deck_pairs(data: Path, rng: random.Random) -> list[Pair]:
     return out
 
 
-def contrast_pairs(data: Path, rng: random.Random, questions: set[str]) -> list[Pair]:
+def contrast_pairs(
+    data: Path, rng: random.Random, questions: set[str], swaps: bool = False
+) -> list[Pair]:
     """Minimal pairs: a reference against itself (correct) and against one generic English
     edit of itself (contradictory): negation added or removed, an opposite word, a number.
 
     Both directions of negation appear (a reference with "not" loses it), so "not" alone
-    does not mean contradictory. References: SemEval training references, cards of the
+    does not mean contradictory. With `swaps`, each reference also gets its two terms
+    traded (`swap_terms`, contradictory): word order carries meaning. References: SemEval training references, cards of the
     training decks, SNLI premises.
     """
     refs: list[tuple[str, str]] = []
@@ -293,10 +305,16 @@ def contrast_pairs(data: Path, rng: random.Random, questions: set[str]) -> list[
     for q, ref in refs:
         edits = [negate(ref), swap_opposite(ref, rng), swap_number(ref, rng)]
         edits = [e for e in edits if e and e != ref]
-        if not edits:
+        swapped = swap_terms(ref, rng) if swaps else None
+        if not edits and not swapped:
             continue
         out.append(Pair(q, ref, ref if rng.random() < 0.5 else ref.lower(), 0, "contrast"))
-        out.append(Pair(q, ref, rng.choice(edits), 2, "contrast"))
+        if edits:
+            out.append(Pair(q, ref, rng.choice(edits), 2, "contrast"))
+        if (
+            swapped and swapped != ref
+        ):  # two of its terms trade places: 'A causes B' -> 'B causes A'
+            out.append(Pair(q, ref, swapped, 2, "contrast-swap"))
     return out
 
 
@@ -309,7 +327,12 @@ def split_questions(data: Path, rng: random.Random, dev_share: float = 0.08) -> 
 
 
 def build(
-    data: Path, seed: int = 13, snli: int = 8000, contrast: bool = False, dev_share: float = 0.08
+    data: Path,
+    seed: int = 13,
+    snli: int = 8000,
+    contrast: bool = False,
+    dev_share: float = 0.08,
+    swaps: bool = False,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train, dev) pairs; dev is SemEval answers to questions train never sees.
 
@@ -329,7 +352,7 @@ def build(
         train.append(Pair(p.question, p.reference, rng.choice(stranger), 3, "cross-deck"))
     rng.shuffle(train)
     if contrast:
-        train += contrast_pairs(data, rng, train_q)
+        train += contrast_pairs(data, rng, train_q, swaps)
         rng.shuffle(train)
     return train, semeval_pairs(data, dev_q)
 

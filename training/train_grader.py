@@ -97,13 +97,16 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--contrast", action="store_true", help="add minimal pairs (grader_data.contrast_pairs)"
     )
+    ap.add_argument(
+        "--swaps", action="store_true", help="minimal pairs also trade two terms (swap_terms)"
+    )
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     train, dev = build(args.data, seed=args.seed, snli=args.snli, contrast=args.contrast,
-                       dev_share=args.dev_share)  # fmt: skip
+                       dev_share=args.dev_share, swaps=args.swaps)  # fmt: skip
     if args.only:  # a later stage on some sources only (e.g. "semeval" or "semeval,contrast")
         train = [p for p in train if p.source.startswith(tuple(args.only.split(",")))]
     print(f"train {len(train)} pairs, dev {len(dev)} (unseen SemEval questions)", flush=True)
@@ -185,6 +188,7 @@ def main(argv=None) -> int:
         "init": str(args.init) if args.init else None,
         "only": args.only,
         "contrast": args.contrast,
+        "swaps": args.swaps,
         "epochs": args.epochs,
         "batch": args.batch,
         "lr": args.lr,
