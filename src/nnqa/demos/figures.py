@@ -29,9 +29,9 @@ def narrowed(figure: Figure, max_width: float = NARROW_WIDTH) -> Figure:
     another, and a figure (or stacked panel) wider than `max_width` inches is drawn narrower
     (the text keeps its point size, so it grows relative to the image). A figure laid out any
     other way (panels in several rows, images in sub-grids) is returned as it is. The
-    original is never changed (the copy is made by pickling, which matplotlib supports).
+    original is never changed (the copy is a `copy.deepcopy`, which matplotlib supports).
     """
-    import pickle
+    import copy as copying
 
     panels = [ax for ax in figure.axes if ax.get_subplotspec() is not None]
     grids = {id(ax.get_subplotspec().get_gridspec()) for ax in panels}
@@ -41,7 +41,7 @@ def narrowed(figure: Figure, max_width: float = NARROW_WIDTH) -> Figure:
     width, height = figure.get_size_inches()
     if n == 1 and width <= max_width:
         return figure
-    copy = pickle.loads(pickle.dumps(figure))
+    copy = copying.deepcopy(figure)
     FigureCanvasAgg(copy)
     panels = [ax for ax in copy.axes if ax.get_subplotspec() is not None]
     grid = copy.add_gridspec(n, 1)
