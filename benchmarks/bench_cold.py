@@ -30,19 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ask import QUESTIONS as WARM_QUESTIONS  # noqa: E402  the same mix as bench_ask
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "what causes vanishing gradients"
 TARGETS = {"cold_vs_import": 0.25, "peak_mb": 300, "warm_vs_floor": 1.1}
-WARM_QUESTIONS = [
-    "what causes vanishing gradients",
-    "how do I fix exploding gradients",
-    "what is relu",
-    "preceptron",
-    "explain backprop step by step",
-    "LSTM",
-    "what is a random forest",
-    "how does dropout prevent overfitting",
-]
 
 
 def run(cmd: list[str], env: dict) -> tuple[float, float, str]:
