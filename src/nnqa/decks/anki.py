@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck, drop_duplicates, guid_id, html_to_text
+from .imported import ImportedCard, ImportedDeck, finished, guid_id, html_to_text
 
 __all__ = [
     "read_apkg",
@@ -411,9 +411,5 @@ def _read_collection(db: sqlite3.Connection, source: str) -> ImportedDeck:
             part = f"c{o + 1}" if kind is not None and kind.cloze else (f"{o + 1}" if o else "")
             cid = guid_id(guid, part) if guid else ""
             cards.append(ImportedCard(front, back, deck, tagset, origin, cid))
-    if text.images or text.sounds:
-        notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
-    if not cards:
-        raise DeckError(source, None, "the Anki package holds no cards with text")
-    cards, dropped = drop_duplicates(cards)
-    return ImportedDeck(source, "anki", tuple(cards), (*notes, *dropped))
+    return finished(source, "anki", cards, notes, text.images, text.sounds,
+                    empty="the Anki package holds no cards with text")  # fmt: skip

@@ -22,7 +22,7 @@ from .cards import DeckError
 from .imported import (
     ImportedCard,
     ImportedDeck,
-    drop_duplicates,
+    finished,
     guid_id,
     html_to_text,
     looks_like_html,
@@ -313,12 +313,8 @@ def read_delimited(text: str, source: str) -> ImportedDeck:
                 raise DeckError(source, line, f"the question {front!r} has no answer")
             cid = guid_id(guid, part) if guid else ""
             cards.append(ImportedCard(front, back, row_deck, row_tags, f"line {line}", cid))
-    if images or sounds:
-        notes.append(f"{images} image(s) and {sounds} sound(s) shown as placeholders")
-    if not cards:
-        raise DeckError(source, None, "the file is empty: no (front, back) rows")
-    cards, dropped = drop_duplicates(cards)
-    return ImportedDeck(source, "delimited", tuple(cards), (*notes, *dropped))
+    return finished(source, "delimited", cards, notes, images, sounds,
+                    empty="the file is empty: no (front, back) rows")  # fmt: skip
 
 
 def looks_delimited(text: str) -> bool:

@@ -1,7 +1,8 @@
 """Imported decks: the cards read from a foreign format, before they are written as
 Markdown, turning HTML fields into text, and the id a card keeps from its source.
 
-Owns `ImportedCard`, `ImportedDeck`, `html_to_text` and `guid_id`, shared by the readers
+Owns `ImportedCard`, `ImportedDeck`, `html_to_text`, `guid_id` and the end every reader
+shares (`finished`: placeholder note, no-cards error, `drop_duplicates`), used by the readers
 (`anki`, `imports`, `records`). Leaves out: reading any format (see those modules).
 """
 
@@ -12,10 +13,13 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from .cards import DeckError
+
 __all__ = [
     "ImportedCard",
     "ImportedDeck",
     "drop_duplicates",
+    "finished",
     "guid_id",
     "html_to_text",
     "looks_like_html",
@@ -91,6 +95,31 @@ def drop_duplicates(cards: list[ImportedCard]) -> tuple[list[ImportedCard], list
         seen.add(key)
         kept.append(c)
     return kept, notes
+
+
+def finished(
+    source: str,
+    format: str,
+    cards: list[ImportedCard],
+    notes: list[str] | tuple[str, ...] = (),
+    images: int = 0,
+    sounds: int = 0,
+    empty: str | None = None,
+) -> ImportedDeck:
+    """The end every reader shares: the placeholder count first among the notes, a clear
+    error when no card was read (`empty` says what the file lacks; None: the reader checked),
+    then the one duplicate rule (`drop_duplicates`), its notes last.
+
+    Raises:
+        DeckError: no cards, with `empty` as the message.
+    """
+    notes = list(notes)
+    if images or sounds:
+        notes.insert(0, f"{images} image(s) and {sounds} sound(s) shown as placeholders")
+    if not cards and empty is not None:
+        raise DeckError(source, None, empty)
+    cards, dropped = drop_duplicates(cards)
+    return ImportedDeck(source, format, tuple(cards), (*notes, *dropped))
 
 
 def guid_id(guid: str, part: str = "") -> str:

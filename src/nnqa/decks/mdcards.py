@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck, drop_duplicates
+from .imported import ImportedCard, ImportedDeck, finished
 
 __all__ = ["read_note_cards", "has_note_cards"]
 
@@ -136,8 +136,6 @@ def read_note_cards(text: str, source: str) -> ImportedDeck:
             continue
         if m := _inline(ln):
             add(m.group("q"), m.group("a"), no, m.group("sep") == ":::")
-    if not cards:
-        raise DeckError(source, None, "no cards: mark them 'Question::Answer' or with '?'")
     cards.sort(key=lambda c: int(c.origin.split()[1]))
-    cards, dropped = drop_duplicates(cards)
-    return ImportedDeck(source, "markdown notes", tuple(cards), tuple(dropped))
+    return finished(source, "markdown notes", cards,
+                    empty="no cards: mark them 'Question::Answer' or with '?'")  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .anki import CLOZE_MARK, FieldTexts, NoteType, note_cards
 from .cards import DeckError
-from .imported import ImportedCard, ImportedDeck, drop_duplicates, guid_id, looks_like_html
+from .imported import ImportedCard, ImportedDeck, finished, guid_id, looks_like_html
 
 __all__ = ["read_json_deck"]
 
@@ -95,12 +95,8 @@ def _crowdanki(root: dict, source: str) -> ImportedDeck:
             walk(child, name)
 
     walk(root, "")
-    if text.images or text.sounds:
-        notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
-    if not cards:
-        raise DeckError(source, None, "the CrowdAnki deck holds no cards with text")
-    cards, dropped = drop_duplicates(cards)
-    return ImportedDeck(source, "crowdanki", tuple(cards), (*notes, *dropped))
+    return finished(source, "crowdanki", cards, notes, text.images, text.sounds,
+                    empty="the CrowdAnki deck holds no cards with text")  # fmt: skip
 
 
 def _find_records(data, source: str) -> tuple[list[dict], str]:
@@ -171,7 +167,4 @@ def _records(data, source: str) -> ImportedDeck:
         cards.append(ImportedCard(front, back, deck or deck_name, tags, origin, cid))
     if ignored:
         notes.append(f"fields not imported (beside front and answer): {', '.join(sorted(ignored))}")
-    if text.images or text.sounds:
-        notes.insert(0, f"{text.images} image(s) and {text.sounds} sound(s) shown as placeholders")
-    cards, dropped = drop_duplicates(cards)
-    return ImportedDeck(source, "records", tuple(cards), (*notes, *dropped))
+    return finished(source, "records", cards, notes, text.images, text.sounds)
