@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ask import QUESTIONS as WARM_QUESTIONS  # noqa: E402  the same mix as bench_ask
+from bench_ask import interleaved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "what causes vanishing gradients"
@@ -103,17 +104,7 @@ def warm(rounds: int, cache: str) -> dict:
     # the floor encodes the text ask() embeds: the question after typo and acronym rewriting
     # ("what is relu" -> "what is relu (rectified linear unit)"); ONNX time grows with length
     embedded = {q: tutor.retriever.vocab.rewrite(q) for q in WARM_QUESTIONS}
-    t_ask, t_floor = [], []
-    for i in range(rounds):
-        q = WARM_QUESTIONS[i % len(WARM_QUESTIONS)]
-        t0 = time.perf_counter()
-        index.search(tutor.embedder.encode([embedded[q]]), len(index))
-        t1 = time.perf_counter()
-        tutor.ask(q)
-        t2 = time.perf_counter()
-        t_floor.append((t1 - t0) * 1000)
-        t_ask.append((t2 - t1) * 1000)
-    ask_ms, floor_ms = statistics.median(t_ask), statistics.median(t_floor)
+    ask_ms, floor_ms = interleaved(tutor, WARM_QUESTIONS, rounds, embedded)
     return {"ask_ms": round(ask_ms, 3), "floor_ms": round(floor_ms, 3),
             "ratio": round(ask_ms / floor_ms, 3)}  # fmt: skip
 
