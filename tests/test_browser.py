@@ -51,6 +51,14 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"browser-{name}.png", full_page=True)
 
 
+def _first_card(page, learner: str) -> None:
+    """Open the Quiz tab as `learner` and wait for the first card's question."""
+    page.get_by_role("tab", name="Quiz").click()
+    page.fill("#learner textarea, #learner input", learner)
+    page.get_by_role("button", name="Next card").click()
+    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+
+
 def _ask(page, question: str) -> None:
     page.fill("#question textarea", question)
     page.keyboard.press("Enter")
@@ -102,10 +110,7 @@ def test_abstains_and_offers_the_closest_cards(page):
 
 
 def test_quiz_grades_an_answer_and_takes_an_override(page):
-    page.get_by_role("tab", name="Quiz").click()
-    page.fill("#learner textarea, #learner input", "bea")
-    page.get_by_role("button", name="Next card").click()
-    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    _first_card(page, "bea")
     page.fill("#answer textarea", "no idea")
     page.get_by_role("button", name="Check my answer").click()
     verdict = page.locator("#verdict")
@@ -226,10 +231,7 @@ def test_the_chat_and_the_name_survive_a_reload(page, app_server):
 
 
 def test_quiz_tab_takes_one_review_per_showing_and_undoes_it(page, app_server):
-    page.get_by_role("tab", name="Quiz").click()
-    page.fill("#learner textarea, #learner input", "dora")
-    page.get_by_role("button", name="Next card").click()
-    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    _first_card(page, "dora")
     check = page.locator("#check")
     check.click()  # nothing typed: a prompt, no review
     page.locator("#verdict").get_by_text("Type your answer first").wait_for(timeout=30_000)
@@ -259,10 +261,7 @@ def test_quiz_tab_takes_one_review_per_showing_and_undoes_it(page, app_server):
 def test_review_screen_rates_with_the_keyboard_at_the_previewed_interval(page, app_server):
     from datetime import datetime, timedelta
 
-    page.get_by_role("tab", name="Quiz").click()
-    page.fill("#learner textarea, #learner input", "gus")
-    page.get_by_role("button", name="Next card").click()
-    page.locator("#quiz-front h3").wait_for(timeout=30_000)
+    _first_card(page, "gus")
     counts = page.locator("#quiz-counts")
     n = len(app_server.tutor.cards)
     assert re.sub(r"\s+", " ", counts.inner_text()).strip() == f"{n} new · 0 learning · 0 due"
