@@ -41,6 +41,13 @@ SETS = [
         SHARED / "geology_and_us_presidents" / "cards.jsonl",
         "blind/retrieval_geology",
     ),
+    # written 2026-11-30 by another helper, fresh questions (see tests/data/blind/README.md)
+    ("blind v2: neural networks", ROOT / "knowledge" / "neural_networks.txt", "blind/retrieval_nn_v2"),
+    (
+        "blind v2: programming",
+        SHARED / "programming_basics" / "cards.jsonl",
+        "blind/retrieval_programming_v2",
+    ),
     ("tuning: neural networks", ROOT / "knowledge" / "neural_networks.txt", "questions"),
     ("held-out (seen once)", ROOT / "knowledge" / "neural_networks.txt", "heldout/questions"),
 ]
