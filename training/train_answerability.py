@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import answerability_data as data  # noqa: E402
 
-from nnqa.search.answerability import FEATURES, FORMAT, MODEL_DIR  # noqa: E402
+from nnqa.search.answerability import FEATURES, FORMAT, MODEL_DIR, below_floor  # noqa: E402
 from nnqa.search.retrieval import JUDGED  # noqa: E402
 
 HIDDEN = 16  # hidden units
@@ -124,10 +124,33 @@ def fit(x, y, hidden=HIDDEN, alpha=1e-2):
     return mean, scale, w1, b1, w2[:, 0], float(b2[0])
 
 
-def score(x, net):
+def score(x, net, floor=-np.inf):
     mean, scale, w1, b1, w2, b2 = net
     h = np.maximum(((x - mean) / scale) @ w1 + b1, 0)
-    return 1 / (1 + np.exp(-(h @ w2 + b2)))
+    return below_floor(1 / (1 + np.exp(-(h @ w2 + b2))), x[:, DECK_Z], floor)
+
+
+DECK_Z = FEATURES.index("deck_z")
+FLOORS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)  # deck_z floors tried, in standard deviations
+
+
+def choose_floor(sets, net, weight, budget: float) -> float:
+    """The highest `deck_z` floor whose added false abstention, over every answerable
+    training question (weighted as in the fit), stays within `budget` (a share)."""
+    best = -np.inf
+    for floor in FLOORS:
+        added = total = 0.0
+        for k, (x, y, q, kinds) in sets.items():
+            w = weight.get(k, 1)
+            before = per_question(score(x, net), y, q, kinds)
+            after = per_question(score(x, net, floor), y, q, kinds)
+            for (p0, _, ans, _), (p1, _, _, _) in zip(before, after, strict=True):
+                if ans:
+                    total += w
+                    added += w * (p0 >= 0.5 > p1)
+        if added <= budget * total:
+            best = floor
+    return best
 
 
 def shifted(net, shift):
@@ -175,6 +198,8 @@ def main(argv=None) -> int:
     ap.add_argument("--false-abstention", type=float, default=0.03)
     ap.add_argument("--shipped-weight", type=int, default=3)
     ap.add_argument("--alpha", type=float, default=1e-2, help="L2 penalty of the network")
+    ap.add_argument("--floor-budget", type=float, default=0.005,
+                    help="false abstention the deck_z floor may add (share of answerable)")  # fmt: skip
     ap.add_argument("--cache", type=Path, help="reuse/write the features here (.npz)")
     args = ap.parse_args(argv)
     from nnqa.search.embeddings import Embedder
@@ -214,7 +239,8 @@ def main(argv=None) -> int:
     # leave one deck out: fit on the others, measure on it
     held = {}
     for name in sets:
-        train = [v for k, v in sets.items() if k != name]
+        train_sets = [(k, v) for k, v in sets.items() if k != name]
+        train = [v for _, v in train_sets]
         x = np.concatenate([t[0] for t in train])
         y = np.concatenate([t[1] for t in train])
         net = fit(x, y, alpha=args.alpha)
@@ -222,8 +248,12 @@ def main(argv=None) -> int:
         for t in train:
             qs_train += per_question(score(t[0], net), t[1], t[2], t[3])
         net = shifted(net, shift_for(qs_train, args.false_abstention))
+        floor = choose_floor(dict(train_sets), net, {}, args.floor_budget)
         xt, yt, qt, kt = sets[name]
-        held[name] = report(per_question(score(xt, net), yt, qt, kt))
+        held[name] = {
+            **report(per_question(score(xt, net, floor), yt, qt, kt)),
+            "floor": None if floor == -np.inf else floor,
+        }
         print(f"held out {name:28s} {held[name]}", flush=True)
     before = {}  # candidates come in dense + BM25 order: the first is the old top-1
     for name, (_, yt, qt, _k) in sets.items():
@@ -238,16 +268,21 @@ def main(argv=None) -> int:
     for k, t in sets.items():
         allq += per_question(score(t[0], net), t[1], t[2], t[3]) * weight.get(k, 1)
     net = shifted(net, shift_for(allq, args.false_abstention))
-    fitted = {}
+    floor = choose_floor(sets, net, weight, args.floor_budget)
+    fitted, no_floor = {}, {}
     for name, (xt, yt, qt, kt) in sets.items():
-        fitted[name] = report(per_question(score(xt, net), yt, qt, kt))
+        fitted[name] = report(per_question(score(xt, net, floor), yt, qt, kt))
+        no_floor[name] = report(per_question(score(xt, net), yt, qt, kt))
     meta = {
         "trained": time.strftime("%Y-%m-%d"),
         "recipe": f"training/train_answerability.py --false-abstention {args.false_abstention}"
-        f" --alpha {args.alpha} --shipped-weight {args.shipped_weight}",
+        f" --alpha {args.alpha} --shipped-weight {args.shipped_weight}"
+        f" --floor-budget {args.floor_budget}",
         "leave_one_deck_out": held,
         "dense_order_top1": before,
         "fitted": fitted,
+        "deck_z_floor": None if floor == -np.inf else floor,
+        "fitted_without_floor": no_floor,
     }
     write_model(args.out, bank, bank_texts, embedder.model_id, net, meta)
     print(json.dumps(fitted, indent=1), f"\nwrote {args.out} in {time.time() - t0:.0f} s")

@@ -141,6 +141,10 @@ class Answerability:
     bank: np.ndarray  # (B, dim) float32 unit vectors of off-deck questions
     bank_model: str  # the embedding model the bank vectors come from
     bank_texts: tuple[str, ...]  # to encode again with another model
+    # a card whose `deck_z` is under this is never said to answer (its score is kept under
+    # 0.5): it matches the question no better than off-deck questions match this deck,
+    # whatever words they share. Fitted by the training script (see the model card).
+    deck_z_floor: float = -math.inf
 
     @classmethod
     def load(cls, folder: Path = MODEL_DIR) -> Answerability:
@@ -173,6 +177,7 @@ class Answerability:
                 bank,
                 spec["bank"]["model"],
                 tuple(spec["bank"]["texts"]),
+                float(spec.get("deck_z_floor") or -math.inf),
             )
         except AnswerabilityError:
             raise
@@ -181,9 +186,26 @@ class Answerability:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """(k, F) features -> (k,) scores in [0, 1]; >= 0.5 answers."""
-        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale  # (k, F)
+        x = np.asarray(x, dtype=np.float64)
+        z = (x - self.mean) / self.scale  # (k, F)
         h = np.maximum(z @ self.w1 + self.b1, 0.0)  # (k, H)
-        return 1.0 / (1.0 + np.exp(-(h @ self.w2 + self.b2)))
+        p = 1.0 / (1.0 + np.exp(-(h @ self.w2 + self.b2)))
+        return below_floor(p, x[:, _DECK_Z] if len(x) else x, self.deck_z_floor)
+
+
+_DECK_Z = FEATURES.index("deck_z")
+BELOW = 0.499  # where a score under the floor is capped: under the cut, order kept
+
+
+def below_floor(p: np.ndarray, deck_z: np.ndarray, floor: float) -> np.ndarray:
+    """Scores `p` (k,) with those whose `deck_z` (k,) is under `floor` capped under 0.5.
+
+    >>> below_floor(np.array([.9, .9, .3]), np.array([3., 1., 1.]), 1.5).tolist()
+    [0.9, 0.499, 0.3]
+    """
+    if not len(p) or floor == -math.inf:
+        return p
+    return np.where(deck_z < floor, np.minimum(p, BELOW), p)
 
 
 def features(
