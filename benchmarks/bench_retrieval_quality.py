@@ -42,7 +42,11 @@ SETS = [
         "blind/retrieval_geology",
     ),
     # written 2026-11-30 by another helper, fresh questions (see tests/data/blind/README.md)
-    ("blind v2: neural networks", ROOT / "knowledge" / "neural_networks.txt", "blind/retrieval_nn_v2"),
+    (
+        "blind v2: neural networks",
+        ROOT / "knowledge" / "neural_networks.txt",
+        "blind/retrieval_nn_v2",
+    ),
     (
         "blind v2: programming",
         SHARED / "programming_basics" / "cards.jsonl",
