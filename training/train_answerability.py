@@ -137,17 +137,15 @@ FLOORS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)  # deck_z floors tried, in standard
 def choose_floor(sets, net, weight, budget: float) -> float:
     """The highest `deck_z` floor whose added false abstention, over every answerable
     training question (weighted as in the fit), stays within `budget` (a share)."""
+    before = {k: per_question(score(x, net), y, q, kinds) for k, (x, y, q, kinds) in sets.items()}
+    total = sum(weight.get(k, 1) for k, qs in before.items() for _, _, ans, _ in qs if ans)
     best = -np.inf
     for floor in FLOORS:
-        added = total = 0.0
+        added = 0.0
         for k, (x, y, q, kinds) in sets.items():
-            w = weight.get(k, 1)
-            before = per_question(score(x, net), y, q, kinds)
             after = per_question(score(x, net, floor), y, q, kinds)
-            for (p0, _, ans, _), (p1, _, _, _) in zip(before, after, strict=True):
-                if ans:
-                    total += w
-                    added += w * (p0 >= 0.5 > p1)
+            for (p0, _, ans, _), (p1, _, _, _) in zip(before[k], after, strict=True):
+                added += weight.get(k, 1) * (ans and p0 >= 0.5 > p1)
         if added <= budget * total:
             best = floor
     return best
