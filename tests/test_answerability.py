@@ -185,9 +185,7 @@ def test_a_card_matched_no_better_than_off_deck_questions_is_never_the_answer(
     """The deck_z floor: whatever words a question shares with a card, a best match that
     stands under the floor (in standard deviations above off-deck questions' best matches
     in this deck) is scored under the cut, so the tutor says "No card on that"."""
-    import html
-    import re
-
+    from nnqa.decks.imported import html_to_text
     from nnqa.search.answerability import BELOW
     from nnqa.search.query import clean
     from nnqa.tutor import Tutor
@@ -199,9 +197,8 @@ def test_a_card_matched_no_better_than_off_deck_questions_is_never_the_answer(
     lines = []
     for row in PROGRAMMING.read_text(encoding="utf-8").splitlines():
         r = json.loads(row)
-        front = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", r["front"])).split())
-        back = html.unescape(re.sub(r"<\s*br\s*/?>", "\n", r["back"]))
-        lines += [f"## {front}", re.sub(r"<[^>]+>", " ", back).strip(), ""]
+        front = " ".join(html_to_text(r["front"])[0].split())
+        lines += [f"## {front}", html_to_text(r["back"])[0], ""]
     (d / "knowledge" / "programming.md").write_text("\n".join(lines), encoding="utf-8")
     tutor = Tutor(d / "knowledge", d / "index", embedder=embedder)
     z = FEATURES.index("deck_z")
